@@ -1,0 +1,1 @@
+"""MJX simulation core: robots, the batched env contract, domain randomization, noise and delay."""

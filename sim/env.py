@@ -1,0 +1,192 @@
+"""The env contract: a pure, brax-compatible single-instance env over an MJX model.
+
+``reset(rng) -> State`` and ``step(State, action) -> State``; ``State.obs`` is a dict with ``actor`` and
+``critic`` arrays. A task subclasses :class:`MjxEnv` and fills in its hooks (initial state, control
+mapping, observation, reward terms, termination, randomization); this class owns what every task shares:
+physics sub-stepping, per-episode domain randomization, the action-delay buffer, observation noise, NaN
+termination, the time limit and the truncation flag. Batching and auto-reset live in
+:mod:`sim.batched`.
+"""
+
+from __future__ import annotations
+
+import abc
+import copy
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from brax.envs.base import Env, State
+from mujoco import mjx
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from sim import delay
+from sim.noise import add_uniform_noise
+from sim.randomization import sample_uniform_params
+from sim.robot import Robot
+
+Observation = dict[str, jax.Array]
+"""An observation: ``{"actor": ..., "critic": ...}``."""
+
+
+class EnvConfig(BaseModel):
+    """Settings every task shares; a task's config extends it."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+    sim_dt: float = Field(gt=0.0, description="Physics step in seconds (replaces the MJCF timestep).")
+    ctrl_dt: float = Field(gt=0.0, description="Control period in seconds; a whole multiple of sim_dt.")
+    episode_length: int = Field(gt=0, description="Control steps per episode; reaching it truncates.")
+    action_delay_steps: int = Field(
+        0, ge=0, le=20, description="Largest action delay in control steps; each episode draws U{0..k}."
+    )
+
+    @field_validator("ctrl_dt")
+    @classmethod
+    def _ctrl_multiple_of_sim(cls, ctrl_dt: float, info: ValidationInfo) -> float:
+        sim_dt = info.data.get("sim_dt")
+        if sim_dt is not None:
+            ratio = ctrl_dt / sim_dt
+            if ratio < 1 - 1e-9 or abs(ratio - round(ratio)) > 1e-6:
+                raise ValueError(f"{ctrl_dt} is not a whole multiple of sim_dt {sim_dt}; make it one")
+        return ctrl_dt
+
+
+class MjxEnv(Env):
+    """Base class of every task: the shared reset/step template around the task's hooks."""
+
+    def __init__(self, robot: Robot, config: EnvConfig) -> None:
+        self.robot = robot
+        self.config = config
+        mj_model = copy.deepcopy(robot.mj_model)
+        mj_model.opt.timestep = config.sim_dt
+        self.mj_model = mj_model
+        self.mjx_model = mjx.put_model(mj_model, impl="jax")
+        self.n_substeps = round(config.ctrl_dt / config.sim_dt)
+        self._blank_data = mjx.make_data(mj_model, impl="jax")
+        self._noise_scale = self.actor_noise_scale()
+
+    # ---- hooks a task implements -------------------------------------------------------------------
+    @abc.abstractmethod
+    def initial_state(self, rng: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """Draw the episode's initial ``(qpos, qvel)``."""
+
+    @abc.abstractmethod
+    def control(self, action: jax.Array) -> jax.Array:
+        """Map a policy action (after delay) to the MJX ``ctrl`` vector."""
+
+    @abc.abstractmethod
+    def observe(self, data: mjx.Data, info: dict) -> Observation:
+        """Noise-free observation ``{"actor", "critic"}`` of the current state."""
+
+    @abc.abstractmethod
+    def reward(self, data: mjx.Data, action: jax.Array, info: dict) -> tuple[jax.Array, dict[str, jax.Array]]:
+        """Return ``(reward, {term name: value})`` for the transition that produced ``data``."""
+
+    def terminated(self, data: mjx.Data, info: dict) -> jax.Array:
+        """Task-specific failure (a fall, a forbidden contact); NaN termination is handled here."""
+        del data, info
+        return jnp.array(False)
+
+    def randomization_ranges(self) -> dict[str, tuple[float, float]]:
+        """Named ``U(low, high)`` ranges drawn per episode; empty for no randomization."""
+        return {}
+
+    def randomized_model(self, params: dict[str, jax.Array]) -> mjx.Model:
+        """The MJX model with this episode's randomization parameters applied (pure)."""
+        del params
+        return self.mjx_model
+
+    def actor_noise_scale(self) -> np.ndarray | None:
+        """Half-width of the uniform noise on each actor observation entry, or None for none."""
+        return None
+
+    # ---- brax Env API -------------------------------------------------------------------------------
+    @property
+    def observation_size(self) -> dict[str, tuple[int, ...]]:
+        """Shapes of the ``actor`` and ``critic`` observations."""
+        obs = jax.eval_shape(self.reset, jax.random.PRNGKey(0)).obs
+        return {key: tuple(value.shape) for key, value in obs.items()}
+
+    @property
+    def action_size(self) -> int:
+        """Number of action entries: one per actuated joint."""
+        return len(self.robot.joint_names)
+
+    @property
+    def backend(self) -> str:
+        """Physics backend name, as brax expects."""
+        return "mjx"
+
+    @property
+    def dt(self) -> float:
+        """Control period in seconds."""
+        return self.config.ctrl_dt
+
+    def reset(self, rng: jax.Array) -> State:
+        """Start an episode: new initial state, new randomization parameters, new delay."""
+        rng, init_key, dr_key, delay_key, noise_key = jax.random.split(rng, 5)
+        params = sample_uniform_params(dr_key, self.randomization_ranges())
+        qpos, qvel = self.initial_state(init_key)
+        data = mjx.forward(self.randomized_model(params), self._blank_data.replace(qpos=qpos, qvel=qvel))
+        zero_action = jnp.zeros(self.action_size)
+        info = {
+            "rng": rng,
+            "step": jnp.array(0, dtype=jnp.int32),
+            "dr": params,
+            "last_action": zero_action,
+            "truncation": jnp.zeros((), jnp.float32),
+        }
+        max_delay = self.config.action_delay_steps
+        if max_delay:
+            info["delay"] = delay.sample_delay(delay_key, max_delay)
+            info["action_buffer"] = delay.empty_buffer(max_delay, self.action_size)
+        _, terms = self.reward(data, zero_action, info)
+        return State(
+            pipeline_state=data,
+            obs=self._noisy(noise_key, self.observe(data, info)),
+            reward=jnp.zeros((), jnp.float32),
+            done=jnp.zeros((), jnp.float32),
+            metrics={f"reward/{name}": jnp.zeros_like(value) for name, value in terms.items()},
+            info=info,
+        )
+
+    def step(self, state: State, action: jax.Array) -> State:
+        """Advance one control period; marks ``done`` on failure, NaN or the time limit."""
+        info = dict(state.info)
+        applied = action
+        if self.config.action_delay_steps:
+            info["action_buffer"], applied = delay.push_and_read(info["action_buffer"], action, info["delay"])
+        data = self.physics_step(self.randomized_model(info["dr"]), state.pipeline_state, self.control(applied))
+        reward, terms = self.reward(data, applied, info)
+        finite = jnp.isfinite(data.qpos).all() & jnp.isfinite(data.qvel).all()
+        terminated = self.terminated(data, info) | ~finite
+        step = info["step"] + 1
+        truncated = (step >= self.config.episode_length) & ~terminated
+        noise_key = None
+        if self._noise_scale is not None:
+            info["rng"], noise_key = jax.random.split(info["rng"])
+        obs = self._noisy(noise_key, self.observe(data, info))
+        info.update(step=step, truncation=truncated.astype(jnp.float32), last_action=action)
+        return state.replace(
+            pipeline_state=data,
+            obs=jax.tree.map(lambda x: jnp.where(finite, x, 0.0), obs),
+            reward=jnp.where(finite, reward, 0.0),
+            done=(terminated | truncated).astype(jnp.float32),
+            metrics={f"reward/{name}": jnp.where(finite, value, 0.0) for name, value in terms.items()},
+            info=info,
+        )
+
+    # ---- shared pieces ------------------------------------------------------------------------------
+    def physics_step(self, model: mjx.Model, data: mjx.Data, ctrl: jax.Array) -> mjx.Data:
+        """Hold ``ctrl`` for one control period of ``n_substeps`` physics steps."""
+        data = data.replace(ctrl=ctrl)
+        if self.n_substeps == 1:
+            return mjx.step(model, data)
+        return jax.lax.fori_loop(0, self.n_substeps, lambda _, d: mjx.step(model, d), data)
+
+    def _noisy(self, rng: jax.Array | None, obs: Observation) -> Observation:
+        """Add the actor's observation noise (the critic stays clean)."""
+        if self._noise_scale is None or rng is None:
+            return obs
+        return {**obs, "actor": add_uniform_noise(rng, obs["actor"], self._noise_scale)}

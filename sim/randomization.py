@@ -1,0 +1,42 @@
+"""Domain randomization resampled per episode, inside ``jit``.
+
+A task declares its ranges in its config (``UniformRange`` fields, the distribution written beside
+each), draws a small dict of parameters at every reset with :func:`sample_uniform_params`, keeps them
+in ``State.info["dr"]``, and rebuilds the randomized model fields from them at every step (a few
+multiplies: cheaper than carrying whole model arrays, and it keeps the parameters visible to a
+privileged critic). Unlike a randomization applied once when the batch is built, every episode of
+every env sees fresh parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import jax
+import jax.numpy as jnp
+from pydantic import AfterValidator
+
+
+def _ordered(value: tuple[float, float]) -> tuple[float, float]:
+    """Check that a (low, high) range is ordered (equal bounds switch randomization off)."""
+    if value[0] > value[1]:
+        raise ValueError(f"low {value[0]} is above high {value[1]}; give [low, high]")
+    return value
+
+
+UniformRange = Annotated[tuple[float, float], AfterValidator(_ordered)]
+"""A ``[low, high]`` range sampled uniformly; ``[x, x]`` fixes the value to ``x``."""
+
+
+def sample_uniform_params(rng: jax.Array, ranges: dict[str, tuple[float, float]]) -> dict[str, jax.Array]:
+    """Draw one scalar per named range, each from ``U(low, high)``, with independent keys."""
+    keys = jax.random.split(rng, max(len(ranges), 1))
+    return {
+        name: jax.random.uniform(key, (), minval=low, maxval=high)
+        for key, (name, (low, high)) in zip(keys, sorted(ranges.items()), strict=False)
+    }
+
+
+def as_vector(params: dict[str, jax.Array]) -> jax.Array:
+    """The parameters as one vector in sorted-name order (for a privileged observation)."""
+    return jnp.stack([params[name] for name in sorted(params)]) if params else jnp.zeros((0,))

@@ -1,0 +1,251 @@
+"""Robot loading: a robot YAML (the joint table) plus its MJCF, checked against each other.
+
+Loading needs MuJoCo (C) only, not JAX, so ``sim2real validate`` stays quick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+import mujoco
+import numpy as np
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from sim.assets import robot_yaml_path
+from sim.errors import ConfigError, Problem
+from sim.yaml_io import parse_model, read_yaml_mapping
+
+
+def _ordered_range(value: tuple[float, float]) -> tuple[float, float]:
+    """Check that a (lower, upper) pair is ordered."""
+    if value[0] >= value[1]:
+        raise ValueError(f"lower {value[0]} must be below upper {value[1]}; swap or fix the bounds")
+    return value
+
+
+JointRange = Annotated[tuple[float, float], AfterValidator(_ordered_range)]
+"""A (lower, upper) pair of finite numbers with lower < upper."""
+
+_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+class JointConfig(BaseModel):
+    """One actuated joint of the robot, in policy order."""
+
+    model_config = _STRICT
+
+    name: str = Field(min_length=1, description="Joint name in the MJCF (a hinge or slide joint).")
+    actuator: str | None = Field(
+        None, description="MJCF actuator that drives the joint; found from the MJCF transmission if omitted."
+    )
+    range: JointRange = Field(description="Position limits [lower, upper], inside the MJCF joint range.")
+    default_pos: float = Field(description="Default (nominal) position, inside range: rad for hinges, m for slides.")
+    kp: float = Field(0.0, ge=0.0, description="PD stiffness (N m/rad or N/m); 0 for pure torque control.")
+    kd: float = Field(0.0, ge=0.0, description="PD damping (N m s/rad or N s/m).")
+    effort_limit: float = Field(gt=0.0, description="Largest torque or force the motor may apply.")
+    velocity_limit: float = Field(gt=0.0, description="Largest joint speed the motor reaches (rad/s or m/s).")
+
+    @field_validator("default_pos")
+    @classmethod
+    def _default_inside_range(cls, value: float, info: ValidationInfo) -> float:
+        joint_range = info.data.get("range")
+        if joint_range is not None and not joint_range[0] <= value <= joint_range[1]:
+            raise ValueError(f"{value} lies outside range [{joint_range[0]}, {joint_range[1]}]; move it inside")
+        return value
+
+
+class RobotConfig(BaseModel):
+    """A robot: its MJCF and the ordered table of actuated joints (``assets/robots/<name>/robot.yaml``)."""
+
+    model_config = _STRICT
+
+    name: str = Field(min_length=1, description="Robot name, as tasks and policy contracts refer to it.")
+    mjcf: str = Field(min_length=1, description="MJCF file, relative to the robot YAML.")
+    control: Literal["torque", "position"] = Field(
+        description="How actions drive joints: 'torque' scales actions into motor inputs; 'position' makes "
+        "PD targets around the default pose."
+    )
+    action_scale: float = Field(gt=0.0, description="Multiplies the policy action before it reaches the joints.")
+    base_body: str = Field(min_length=1, description="MJCF body the robot is measured from (trunk, cart).")
+    imu_site: str | None = Field(None, description="MJCF site where the IMU sits, for robots that have one.")
+    foot_geoms: list[str] = Field(default_factory=list, description="MJCF geoms of the feet (legged robots).")
+    joints: list[JointConfig] = Field(min_length=1, description="Actuated joints, in policy order.")
+
+    @field_validator("joints")
+    @classmethod
+    def _unique_joints(cls, joints: list[JointConfig]) -> list[JointConfig]:
+        names = [j.name for j in joints]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"joint(s) {', '.join(duplicated)} listed more than once; list each joint once")
+        return joints
+
+
+@dataclass(frozen=True)
+class Robot:
+    """A validated robot: its config, compiled MuJoCo model and per-joint indices (policy order)."""
+
+    config: RobotConfig
+    """The parsed robot YAML."""
+    yaml_path: Path
+    """Where the robot YAML was read from."""
+    mjcf_path: Path
+    """The MJCF file the model was compiled from."""
+    mj_model: mujoco.MjModel
+    """The compiled MuJoCo model (timestep as written in the MJCF)."""
+    joint_ids: np.ndarray
+    """MJCF joint id of each actuated joint."""
+    qpos_adr: np.ndarray
+    """Index into ``qpos`` of each actuated joint."""
+    dof_adr: np.ndarray
+    """Index into ``qvel`` of each actuated joint."""
+    actuator_ids: np.ndarray
+    """MJCF actuator id driving each actuated joint."""
+
+    @property
+    def name(self) -> str:
+        """Robot name."""
+        return self.config.name
+
+    @property
+    def joint_names(self) -> list[str]:
+        """Actuated joint names in policy order."""
+        return [j.name for j in self.config.joints]
+
+    @property
+    def default_pose(self) -> np.ndarray:
+        """Default position of each actuated joint."""
+        return np.array([j.default_pos for j in self.config.joints])
+
+    @property
+    def total_mass(self) -> float:
+        """Sum of all body masses (kg)."""
+        return float(self.mj_model.body_mass.sum())
+
+
+_ONE_DOF_JOINTS = {int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_SLIDE)}
+
+
+def _compile_mjcf(yaml_path: Path, config: RobotConfig) -> tuple[Path, mujoco.MjModel]:
+    """Compile the MJCF named by the robot YAML; raise naming the ``mjcf`` field on failure."""
+    if config.mjcf.startswith("menagerie:"):
+        raise ConfigError.single(
+            yaml_path, "mjcf", "menagerie references are not supported yet; give an MJCF path relative to the YAML"
+        )
+    mjcf_path = (yaml_path.parent / config.mjcf).resolve()
+    if not mjcf_path.is_file():
+        raise ConfigError.single(yaml_path, "mjcf", f"MJCF file {mjcf_path} not found; fix the relative path")
+    try:
+        return mjcf_path, mujoco.MjModel.from_xml_path(str(mjcf_path))
+    except ValueError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "compile error"
+        raise ConfigError.single(yaml_path, "mjcf", f"MuJoCo cannot compile {mjcf_path.name}: {first}") from None
+
+
+def _names(model: mujoco.MjModel, obj: mujoco.mjtObj, count: int) -> list[str]:
+    """All names of one kind of MJCF object."""
+    return [mujoco.mj_id2name(model, obj, i) or "" for i in range(count)]
+
+
+_PLURAL = {"body": "bodies"}
+
+
+def _check_named(problems: list[Problem], file: str, field: str, kind: str, name: str | None, known: list[str]) -> None:
+    """Record a problem when ``name`` is set and absent from ``known``."""
+    if name is not None and name not in known:
+        listed = ", ".join(n for n in known if n) or "none"
+        kinds = _PLURAL.get(kind, kind + "s")
+        problems.append(Problem(file, field, f"{kind} '{name}' is not in the MJCF (its {kinds}: {listed})"))
+
+
+def _actuator_for(model: mujoco.MjModel, joint_id: int) -> list[int]:
+    """Ids of the actuators whose transmission is the given joint."""
+    joint_trn = int(mujoco.mjtTrn.mjTRN_JOINT)
+    return [
+        a for a in range(model.nu) if model.actuator_trntype[a] == joint_trn and model.actuator_trnid[a, 0] == joint_id
+    ]
+
+
+def _check_joint(
+    problems: list[Problem], file: str, index: int, joint: JointConfig, model: mujoco.MjModel
+) -> tuple[int, int]:
+    """Check one joint table row against the MJCF; return (joint id, actuator id), -1 where missing."""
+    field = f"joints[{index}]"
+    joint_names = _names(model, mujoco.mjtObj.mjOBJ_JOINT, model.njnt)
+    if joint.name not in joint_names:
+        _check_named(problems, file, f"{field}.name", "joint", joint.name, joint_names)
+        return -1, -1
+    jid = joint_names.index(joint.name)
+    if int(model.jnt_type[jid]) not in _ONE_DOF_JOINTS:
+        problems.append(Problem(file, f"{field}.name", f"joint '{joint.name}' is not a hinge or slide joint"))
+    if model.jnt_limited[jid]:
+        lo, hi = (float(v) for v in model.jnt_range[jid])
+        if joint.range[0] < lo - 1e-9 or joint.range[1] > hi + 1e-9:
+            problems.append(
+                Problem(
+                    file,
+                    f"{field}.range",
+                    f"[{joint.range[0]}, {joint.range[1]}] exceeds the MJCF range [{lo}, {hi}]; narrow it",
+                )
+            )
+    if joint.actuator is None:
+        driving = _actuator_for(model, jid)
+        if len(driving) != 1:
+            problems.append(
+                Problem(
+                    file,
+                    f"{field}.actuator",
+                    f"{len(driving)} MJCF actuators drive joint '{joint.name}'; name the one to use",
+                )
+            )
+            return jid, -1
+        return jid, driving[0]
+    actuator_names = _names(model, mujoco.mjtObj.mjOBJ_ACTUATOR, model.nu)
+    if joint.actuator not in actuator_names:
+        _check_named(problems, file, f"{field}.actuator", "actuator", joint.actuator, actuator_names)
+        return jid, -1
+    aid = actuator_names.index(joint.actuator)
+    if aid not in _actuator_for(model, jid):
+        problems.append(
+            Problem(file, f"{field}.actuator", f"actuator '{joint.actuator}' does not drive joint '{joint.name}'")
+        )
+    return jid, aid
+
+
+def load_robot(name_or_path: str | Path) -> Robot:
+    """Load a shipped robot by name, or a robot YAML by path; raise :class:`ConfigError` if invalid."""
+    yaml_path = robot_yaml_path(name_or_path)
+    if not yaml_path.is_file() and Path(name_or_path).suffix not in (".yaml", ".yml"):
+        from sim.assets import shipped_robot_names
+
+        known = ", ".join(shipped_robot_names()) or "none"
+        raise ConfigError.single(name_or_path, "-", f"no such robot (shipped robots: {known}) and no such file")
+    config = parse_model(yaml_path, RobotConfig, read_yaml_mapping(yaml_path))
+    mjcf_path, model = _compile_mjcf(yaml_path, config)
+    file = str(yaml_path)
+    problems: list[Problem] = []
+    _check_named(
+        problems, file, "base_body", "body", config.base_body, _names(model, mujoco.mjtObj.mjOBJ_BODY, model.nbody)
+    )
+    _check_named(
+        problems, file, "imu_site", "site", config.imu_site, _names(model, mujoco.mjtObj.mjOBJ_SITE, model.nsite)
+    )
+    geom_names = _names(model, mujoco.mjtObj.mjOBJ_GEOM, model.ngeom)
+    for i, geom in enumerate(config.foot_geoms):
+        _check_named(problems, file, f"foot_geoms[{i}]", "geom", geom, geom_names)
+    ids = [_check_joint(problems, file, i, joint, model) for i, joint in enumerate(config.joints)]
+    if problems:
+        raise ConfigError(problems)
+    joint_ids = np.array([jid for jid, _ in ids], dtype=np.int32)
+    return Robot(
+        config=config,
+        yaml_path=yaml_path,
+        mjcf_path=mjcf_path,
+        mj_model=model,
+        joint_ids=joint_ids,
+        qpos_adr=model.jnt_qposadr[joint_ids].astype(np.int32),
+        dof_adr=model.jnt_dofadr[joint_ids].astype(np.int32),
+        actuator_ids=np.array([aid for _, aid in ids], dtype=np.int32),
+    )

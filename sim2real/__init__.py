@@ -1,0 +1,1 @@
+"""The command line, benchmarks, export and the deployment runtime."""

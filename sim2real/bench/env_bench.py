@@ -1,0 +1,151 @@
+"""``sim2real bench env``: env steps/s against bare ``mjx.step`` (and MuJoCo Playground) side by side.
+
+All contenders run in one process on one machine, at the same batch, from the same kind of states
+(the raw baseline starts from the env's own reset states and closes over the same model), and are
+dispatched the same way: one jitted call per control step from a Python loop, as a trainer drives
+them. They are timed in alternating rounds so machine noise hits each alike. The env run is long
+enough to include its auto-resets.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import mujoco
+
+from sim.batched import BatchedEnv
+from tasks.registry import make_env
+
+PLAYGROUND_EQUIVALENTS = {"cartpole_balance": "CartpoleBalance", "cartpole_swingup": "CartpoleSwingup"}
+"""Our task name -> MuJoCo Playground's equivalent environment."""
+
+
+@dataclass(frozen=True)
+class EnvBenchResult:
+    """What ``bench env`` measured."""
+
+    task: str
+    """Task name."""
+    num_envs: int
+    """Batch size."""
+    steps: int
+    """Control steps timed per contender (after warm-up)."""
+    env_steps_per_s: float
+    """Our batched env (physics, observation, reward, DR, noise, delay, auto-reset)."""
+    raw_steps_per_s: float
+    """Bare ``mjx.step`` on the same model and batch (same physics sub-steps per control step)."""
+    env_over_raw: float
+    """env / raw: 1.0 means the env adds nothing over physics."""
+    playground_steps_per_s: float | None
+    """MuJoCo Playground's equivalent task, wrapped as its trainers use it, when installed."""
+    env_over_playground: float | None
+    """env / Playground."""
+    jit_seconds: float
+    """Time to compile and run our env's first step."""
+    backend: str
+    """JAX backend the run used."""
+    versions: dict[str, str]
+    """jax, mujoco and (if used) playground versions."""
+
+
+def _timed_loop(step: Callable[[Any, jax.Array], Any], state: Any, action: jax.Array, steps: int) -> tuple[Any, float]:
+    """Run ``steps`` jitted calls and return the final state and the elapsed seconds."""
+    jax.block_until_ready(state)
+    start = time.perf_counter()
+    for _ in range(steps):
+        state = step(state, action)
+    jax.block_until_ready(state)
+    return state, time.perf_counter() - start
+
+
+def _playground_contender(task: str, num_envs: int, rng: jax.Array) -> tuple[Callable, Any] | None:
+    """Playground's equivalent env (JAX implementation, its training wrappers), or None."""
+    name = PLAYGROUND_EQUIVALENTS.get(task)
+    if name is None or importlib.util.find_spec("mujoco_playground") is None:
+        return None
+    from mujoco_playground import registry, wrapper
+
+    env = wrapper.wrap_for_brax_training(
+        registry.load(name, config_overrides={"impl": "jax"}), episode_length=1000, action_repeat=1
+    )
+    return jax.jit(env.step, donate_argnums=0), jax.jit(env.reset)(jax.random.split(rng, num_envs))
+
+
+def run_env_bench(task: str, num_envs: int, steps: int, rounds: int = 4, seed: int = 0) -> EnvBenchResult:
+    """Measure env, raw physics and (when installed) Playground steps/s at one batch size."""
+    env = make_env(task)
+    batched = BatchedEnv(env, num_envs)
+    rng, action_key = jax.random.split(jax.random.PRNGKey(seed))
+    action = jax.random.uniform(action_key, (num_envs, env.action_size), minval=-1.0, maxval=1.0)
+
+    env_step = jax.jit(batched.step, donate_argnums=0)
+    env_state = jax.jit(batched.reset)(rng)
+    raw_state = jax.tree.map(jnp.copy, env_state.pipeline_state)
+    start = time.perf_counter()
+    env_state = jax.block_until_ready(env_step(env_state, action))
+    jit_seconds = time.perf_counter() - start
+
+    model = env.mjx_model
+    raw_step = jax.jit(jax.vmap(lambda data, act: env.physics_step(model, data, act)), donate_argnums=0)
+    raw_state = jax.block_until_ready(raw_step(raw_state, action))
+
+    contenders: dict[str, list[Any]] = {"env": [env_step, env_state, 0.0], "raw": [raw_step, raw_state, 0.0]}
+    playground = _playground_contender(task, num_envs, rng)
+    if playground is not None:
+        pg_step, pg_state = playground
+        contenders["playground"] = [pg_step, jax.block_until_ready(pg_step(pg_state, action)), 0.0]
+
+    per_round = max(1, steps // rounds)
+    for _ in range(rounds):
+        for entry in contenders.values():
+            entry[1], elapsed = _timed_loop(entry[0], entry[1], action, per_round)
+            entry[2] += elapsed
+
+    timed = per_round * rounds
+    rate = {name: timed * num_envs / entry[2] for name, entry in contenders.items()}
+    versions = {"jax": jax.__version__, "mujoco": mujoco.__version__}
+    if playground is not None:
+        versions["playground"] = importlib.metadata.version("playground")
+    pg_rate = rate.get("playground")
+    return EnvBenchResult(
+        task=task,
+        num_envs=num_envs,
+        steps=timed,
+        env_steps_per_s=rate["env"],
+        raw_steps_per_s=rate["raw"],
+        env_over_raw=rate["env"] / rate["raw"],
+        playground_steps_per_s=pg_rate,
+        env_over_playground=None if pg_rate is None else rate["env"] / pg_rate,
+        jit_seconds=jit_seconds,
+        backend=jax.default_backend(),
+        versions=versions,
+    )
+
+
+def format_env_bench(result: EnvBenchResult) -> str:
+    """A short human-readable report."""
+    lines = [
+        f"task {result.task}, {result.num_envs} envs, {result.steps} steps each, backend {result.backend}",
+        f"  env         {result.env_steps_per_s:>14,.0f} steps/s   (first step incl. JIT {result.jit_seconds:.1f} s)",
+        f"  raw mjx     {result.raw_steps_per_s:>14,.0f} steps/s   env/raw = {result.env_over_raw:.3f}",
+    ]
+    if result.playground_steps_per_s is not None:
+        lines.append(
+            f"  playground  {result.playground_steps_per_s:>14,.0f} steps/s   "
+            f"env/playground = {result.env_over_playground:.3f}"
+        )
+    else:
+        lines.append("  playground  not measured (install the 'compare' extra, or no equivalent task)")
+    return "\n".join(lines)
+
+
+def result_as_dict(result: EnvBenchResult) -> dict[str, Any]:
+    """The result as a JSON-ready dict."""
+    return {"bench": "env", **asdict(result)}

@@ -1,0 +1,1 @@
+"""Robot tasks, one file each, and the registry that names them."""

@@ -1,0 +1,93 @@
+"""The task registry: names to (config class, env class, defaults), plus task YAML loading.
+
+A task file registers its variants with :func:`register`; variants of one task differ only in the
+config values of their registry entry (a table, not if/elif chains). Task YAML (``task: NAME`` plus
+any config fields) overrides a registered task's defaults.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.env import EnvConfig, MjxEnv
+from sim.errors import ConfigError
+from sim.robot import load_robot
+from sim.yaml_io import parse_model, read_yaml_mapping
+
+TASK_MODULES = ("tasks.cartpole",)
+"""Modules that register tasks when imported."""
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A registered task."""
+
+    name: str
+    """Registry name, e.g. ``cartpole_balance``."""
+    description: str
+    """One line for ``sim2real tasks``."""
+    env_class: type[MjxEnv]
+    """The env class (one task file)."""
+    config_class: type[EnvConfig]
+    """The task's typed config."""
+    defaults: dict[str, Any] = field(default_factory=dict)
+    """Config values that make this variant (e.g. the start pose)."""
+    robot: str = ""
+    """Shipped robot the task runs on."""
+
+    def config(self, overrides: dict[str, Any] | None = None, source: str = "overrides") -> EnvConfig:
+        """The variant's config with ``overrides`` applied; errors name ``source`` and the field."""
+        return parse_model(source, self.config_class, {**self.defaults, **(overrides or {})})
+
+
+_REGISTRY: dict[str, TaskSpec] = {}
+
+
+def register(spec: TaskSpec) -> None:
+    """Add a task to the registry (names are unique)."""
+    if spec.name in _REGISTRY:
+        raise ValueError(f"task {spec.name!r} is registered twice")
+    _REGISTRY[spec.name] = spec
+
+
+def _load_all() -> None:
+    """Import every task module so that each registers its tasks."""
+    for module in TASK_MODULES:
+        importlib.import_module(module)
+
+
+def task_names() -> list[str]:
+    """All registered task names, sorted."""
+    _load_all()
+    return sorted(_REGISTRY)
+
+
+def get_task(name: str) -> TaskSpec:
+    """The spec of a registered task; :class:`ConfigError` naming the known tasks otherwise."""
+    _load_all()
+    if name not in _REGISTRY:
+        raise ConfigError.single("--task", name, f"unknown task; known tasks: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name]
+
+
+def make_env(name: str, overrides: dict[str, Any] | None = None) -> MjxEnv:
+    """Build a registered task's env on its shipped robot, with optional config overrides."""
+    spec = get_task(name)
+    return spec.env_class(load_robot(spec.robot), spec.config(overrides))
+
+
+def load_task_yaml(path: Path) -> tuple[TaskSpec, EnvConfig]:
+    """Read a task YAML (``task: NAME`` plus config fields) and validate it against that task's config."""
+    data = read_yaml_mapping(path)
+    name = data.pop("task", None)
+    if not isinstance(name, str):
+        raise ConfigError.single(path, "task", f"name the task to override (one of: {', '.join(task_names())})")
+    try:
+        spec = get_task(name)
+    except ConfigError:
+        known = ", ".join(task_names())
+        raise ConfigError.single(path, "task", f"unknown task '{name}'; known tasks: {known}") from None
+    return spec, spec.config(data, source=str(path))

@@ -1,0 +1,53 @@
+"""Shared fixtures: JAX's persistent compilation cache, and envs compiled once per session."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import pytest
+
+from sim.batched import BatchedEnv
+from sim.env import MjxEnv
+from sim.jax_cache import enable_compilation_cache
+from tasks.registry import make_env
+
+enable_compilation_cache()
+
+SHORT_EPISODE = 20
+MAX_DELAY = 3
+SHORT_OVERRIDES = {
+    "episode_length": SHORT_EPISODE,
+    "action_delay_steps": MAX_DELAY,
+    "obs_noise": {"cart_position": 0.05, "pole_angle": 0.05, "cart_velocity": 0.1, "pole_angular_velocity": 0.1},
+}
+"""A cart-pole with short episodes, action delay and observation noise: every env feature switched on."""
+
+
+@dataclass
+class Compiled:
+    """An env with its jitted single and batched reset/step."""
+
+    env: MjxEnv
+    batched: BatchedEnv
+    reset: Any
+    step: Any
+    batch_reset: Any
+    batch_step: Any
+
+
+def compile_env(env: MjxEnv, num_envs: int) -> Compiled:
+    """Jit an env's functions once."""
+    batched = BatchedEnv(env, num_envs)
+    return Compiled(env, batched, jax.jit(env.reset), jax.jit(env.step), jax.jit(batched.reset), jax.jit(batched.step))
+
+
+@pytest.fixture(scope="session")
+def short_cartpole() -> Compiled:
+    """cartpole_balance with 20-step episodes, delay up to 3 steps and noise, 4 envs."""
+    return compile_env(make_env("cartpole_balance", SHORT_OVERRIDES), num_envs=4)

@@ -1,0 +1,60 @@
+import json
+
+import pytest
+
+from sim2real.cli import main
+
+
+def _json_tail(out):
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_tasks_lists_every_registered_task(capsys):
+    assert main(["tasks"]) == 0
+    out = capsys.readouterr().out
+    assert "cartpole_balance" in out and "cartpole_swingup" in out
+
+
+def test_robots_lists_the_shipped_robots_with_their_mass(capsys):
+    assert main(["robots"]) == 0
+    assert "cartpole" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["frobnicate"], "unknown command 'frobnicate'"),
+        (["bench", "env", "--task", "cartpole_juggle"], "--task: cartpole_juggle: unknown task"),
+        (["bench", "env", "--num-envs", "0"], "--num-envs: 0: must be at least 1"),
+    ],
+)
+def test_user_mistakes_get_one_line_and_exit_two(argv, needle, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_an_unknown_flag_exits_two_naming_the_flag(capsys):
+    assert main(["bench", "env", "--nmu-envs", "8"]) == 2
+    out = capsys.readouterr()
+    assert "--nmu-envs" in out.out + out.err
+
+
+def test_bench_env_prints_env_raw_and_ratio_as_json_on_its_last_line(capsys):
+    assert main(["bench", "env", "--num-envs", "4", "--steps", "30", "--rounds", "2", "--json"]) == 0
+    result = _json_tail(capsys.readouterr().out)
+    assert result["bench"] == "env" and result["task"] == "cartpole_balance" and result["num_envs"] == 4
+    assert result["steps"] == 30
+    assert result["env_steps_per_s"] > 0 and result["raw_steps_per_s"] > 0
+    assert result["env_over_raw"] == pytest.approx(result["env_steps_per_s"] / result["raw_steps_per_s"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", ["cartpole_balance", "cartpole_swingup"])
+def test_bench_env_at_full_batch_covers_auto_resets_and_reports_every_contender(task, capsys):
+    assert main(["bench", "env", "--task", task, "--num-envs", "1024", "--steps", "2000", "--json"]) == 0
+    result = _json_tail(capsys.readouterr().out)
+    assert result["steps"] >= 1000, "the timed run must span a whole episode so auto-reset is paid for"
+    assert result["env_over_raw"] > 0
+    if result["playground_steps_per_s"] is not None:
+        assert result["env_over_playground"] > 0

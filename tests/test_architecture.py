@@ -1,0 +1,69 @@
+"""The house rules of DESIGN.md that code can check: import direction, docstrings, typed configs."""
+
+import ast
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYERS = ["sim", "tasks", "policies", "sim2real"]
+"""Arrows point down this list: a package may import only packages before it."""
+
+
+def _python_files(package):
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+def _imported_top_levels(path):
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module.split(".")[0]
+
+
+@pytest.mark.parametrize("package", LAYERS)
+def test_no_package_imports_a_layer_above_it(package):
+    above = set(LAYERS[LAYERS.index(package) + 1 :])
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in _python_files(package)
+        for name in _imported_top_levels(path)
+        if name in above
+    ]
+    assert not offenders
+
+
+def _modules():
+    for package in LAYERS:
+        yield package
+        for info in pkgutil.walk_packages([str(ROOT / package)], prefix=f"{package}."):
+            if not info.name.endswith("__main__"):
+                yield info.name
+
+
+def test_every_config_field_has_a_description():
+    missing = []
+    for name in _modules():
+        module = importlib.import_module(name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, BaseModel) and cls.__module__ == name:
+                missing += [
+                    f"{name}.{cls.__name__}.{f}" for f, info in cls.model_fields.items() if not info.description
+                ]
+    assert not missing
+
+
+def test_every_config_refuses_unknown_keys():
+    lenient = []
+    for name in _modules():
+        module = importlib.import_module(name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, BaseModel) and cls.__module__ == name and cls.model_config.get("extra") != "forbid":
+                lenient.append(f"{name}.{cls.__name__}")
+    assert not lenient
