@@ -17,10 +17,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from brax.envs.base import Env, State
-from mujoco import mjx
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from sim import delay
+from sim.mjx_import import mjx
 from sim.noise import add_uniform_noise
 from sim.randomization import sample_uniform_params
 from sim.robot import Robot

@@ -1,7 +1,4 @@
-"""Robot loading: a robot YAML (the joint table) plus its MJCF, checked against each other.
-
-Loading needs MuJoCo (C) only, not JAX, so ``sim2real validate`` stays quick.
-"""
+"""Robot loading: a robot YAML (the joint table) plus its MJCF, checked against each other."""
 
 from __future__ import annotations
 

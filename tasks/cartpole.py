@@ -17,11 +17,11 @@ from typing import Literal, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from mujoco import mjx
 from pydantic import BaseModel, ConfigDict, Field
 
 from sim.env import EnvConfig, MjxEnv, Observation
 from sim.errors import ConfigError
+from sim.mjx_import import mjx
 from sim.randomization import UniformRange, as_vector
 from sim.robot import Robot
 from tasks.registry import TaskSpec, register

@@ -2,8 +2,8 @@ import jax
 import jax.numpy as jnp
 import mujoco
 import numpy as np
-from mujoco import mjx
 
+from sim.mjx_import import mjx
 from tasks.registry import make_env
 from tests.conftest import SHORT_EPISODE
 

@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import mujoco
 import numpy as np
 import pytest
-from mujoco import mjx
 
+from sim.mjx_import import mjx
 from tasks.registry import make_env
 from tasks.shaping import tolerance
 
