@@ -10,7 +10,7 @@ import mujoco
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from sim.assets import robot_yaml_path
+from sim.assets import robot_yaml_path, shipped_robot_names
 from sim.errors import ConfigError, Problem
 from sim.yaml_io import parse_model, read_yaml_mapping
 
@@ -215,8 +215,6 @@ def load_robot(name_or_path: str | Path) -> Robot:
     """Load a shipped robot by name, or a robot YAML by path; raise :class:`ConfigError` if invalid."""
     yaml_path = robot_yaml_path(name_or_path)
     if not yaml_path.is_file() and Path(name_or_path).suffix not in (".yaml", ".yml"):
-        from sim.assets import shipped_robot_names
-
         known = ", ".join(shipped_robot_names()) or "none"
         raise ConfigError.single(name_or_path, "-", f"no such robot (shipped robots: {known}) and no such file")
     config = parse_model(yaml_path, RobotConfig, read_yaml_mapping(yaml_path))

@@ -43,6 +43,8 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
     """Read a YAML file whose top level is a mapping; raise :class:`ConfigError` otherwise."""
+    if path.is_dir():
+        raise ConfigError.single(path, "-", "is a folder; give a YAML file (e.g. robot.yaml inside it)")
     if not path.is_file():
         raise ConfigError.single(path, "-", "file not found; check the path")
     try:

@@ -33,10 +33,10 @@ class TaskSpec:
     """The env class (one task file)."""
     config_class: type[EnvConfig]
     """The task's typed config."""
+    robot: str
+    """Shipped robot the task runs on."""
     defaults: dict[str, Any] = field(default_factory=dict)
     """Config values that make this variant (e.g. the start pose)."""
-    robot: str = ""
-    """Shipped robot the task runs on."""
 
     def config(self, overrides: dict[str, Any] | None = None, source: str = "overrides") -> EnvConfig:
         """The variant's config with ``overrides`` applied; errors name ``source`` and the field."""

@@ -31,5 +31,5 @@ def test_env_applies_each_action_k_control_steps_late(short_cartpole):
 
 def test_each_episode_draws_its_delay_from_zero_to_the_configured_maximum(short_cartpole):
     keys = jax.random.split(jax.random.PRNGKey(0), 64)
-    delays = jax.vmap(short_cartpole.env.reset)(keys).info["delay"]
+    delays = jax.jit(jax.vmap(short_cartpole.env.reset))(keys).info["delay"]
     assert set(np.asarray(delays).tolist()) == set(range(MAX_DELAY + 1))
