@@ -43,9 +43,9 @@ class BenchEnvCmd:
     """Registered task to measure."""
     num_envs: int = 1024
     """Batch size (parallel envs)."""
-    steps: int = 2000
+    steps: int = 4000
     """Control steps timed per contender; keep it above the episode length so auto-resets count."""
-    rounds: int = 4
+    rounds: int = 8
     """Alternating timing rounds the steps are split into."""
     seed: int = 0
     """Seed for the envs and the random actions."""

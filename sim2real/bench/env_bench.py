@@ -86,7 +86,7 @@ def _playground_contender(task: str, num_envs: int, rng: jax.Array) -> tuple[Cal
     return jax.jit(env.step, donate_argnums=0), jax.jit(env.reset)(jax.random.split(rng, num_envs))
 
 
-def run_env_bench(task: str, num_envs: int, steps: int, rounds: int = 4, seed: int = 0) -> EnvBenchResult:
+def run_env_bench(task: str, num_envs: int, steps: int, rounds: int = 8, seed: int = 0) -> EnvBenchResult:
     """Measure env, raw physics and (when installed) Playground steps/s at one batch size."""
     env = make_env(task)
     batched = BatchedEnv(env, num_envs)
