@@ -7,20 +7,21 @@ from pathlib import Path
 from sim.errors import ConfigError, Problem
 from sim.robot import load_robot
 from sim.yaml_io import read_yaml_mapping
+from tasks.registry import load_task_yaml, task_names
 
 
 def validate_file(path: Path) -> tuple[str, list[Problem]]:
-    """Validate one file (a task YAML if it has a ``task`` key, else a robot YAML): (summary, problems)."""
+    """Validate one file and return ``(summary, problems)``.
+
+    A file with a ``task`` key is a task YAML; one with ``mjcf`` or ``joints`` is a robot YAML; anything
+    else is reported as a task YAML missing its ``task`` line.
+    """
     try:
         keys = set(read_yaml_mapping(path))
         if "task" not in keys and not keys & {"mjcf", "joints"}:
-            from tasks.registry import task_names
-
             message = f"a task YAML starts with 'task: NAME' (one of: {', '.join(task_names())}); add it"
             return "", [Problem(str(path), "task", message)]
         if "task" in keys:
-            from tasks.registry import load_task_yaml
-
             spec, _ = load_task_yaml(path)
             return f"task YAML overriding {spec.name}", []
         robot = load_robot(path)
