@@ -166,11 +166,16 @@ def _actuator_for(model: mujoco.MjModel, joint_id: int) -> list[int]:
 
 
 def _check_joint(
-    problems: list[Problem], file: str, index: int, joint: JointConfig, model: mujoco.MjModel
+    problems: list[Problem],
+    file: str,
+    index: int,
+    joint: JointConfig,
+    model: mujoco.MjModel,
+    joint_names: list[str],
+    actuator_names: list[str],
 ) -> tuple[int, int]:
     """Check one joint table row against the MJCF; return (joint id, actuator id), -1 where missing."""
     field = f"joints[{index}]"
-    joint_names = _names(model, mujoco.mjtObj.mjOBJ_JOINT, model.njnt)
     if joint.name not in joint_names:
         _check_named(problems, file, f"{field}.name", "joint", joint.name, joint_names)
         return -1, -1
@@ -199,7 +204,6 @@ def _check_joint(
             )
             return jid, -1
         return jid, driving[0]
-    actuator_names = _names(model, mujoco.mjtObj.mjOBJ_ACTUATOR, model.nu)
     if joint.actuator not in actuator_names:
         _check_named(problems, file, f"{field}.actuator", "actuator", joint.actuator, actuator_names)
         return jid, -1
@@ -230,7 +234,12 @@ def load_robot(name_or_path: str | Path) -> Robot:
     geom_names = _names(model, mujoco.mjtObj.mjOBJ_GEOM, model.ngeom)
     for i, geom in enumerate(config.foot_geoms):
         _check_named(problems, file, f"foot_geoms[{i}]", "geom", geom, geom_names)
-    ids = [_check_joint(problems, file, i, joint, model) for i, joint in enumerate(config.joints)]
+    joint_names = _names(model, mujoco.mjtObj.mjOBJ_JOINT, model.njnt)
+    actuator_names = _names(model, mujoco.mjtObj.mjOBJ_ACTUATOR, model.nu)
+    ids = [
+        _check_joint(problems, file, i, joint, model, joint_names, actuator_names)
+        for i, joint in enumerate(config.joints)
+    ]
     if problems:
         raise ConfigError(problems)
     joint_ids = np.array([jid for jid, _ in ids], dtype=np.int32)
