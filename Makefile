@@ -31,16 +31,20 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Until the learners land, the main job validates the shipped assets and measures the default
-# task's environment at the training batch size against bare physics.
+# The main job: validate the shipped assets, train the default task with FastTD3 (GPU if present,
+# CPU otherwise; a fresh run each time), evaluate it and plot its learning curves.
+DEMO_RUN := runs/demo-cartpole_balance-fasttd3
 demo: $(STAMP)
-	$(BIN)/sim2real tasks
 	$(BIN)/sim2real validate assets/robots/*/robot.yaml
-	$(BIN)/sim2real bench env --task cartpole_balance --num-envs 1024
+	rm -rf $(DEMO_RUN)
+	$(BIN)/sim2real train --task cartpole_balance --algo fasttd3 --run-dir $(DEMO_RUN)
+	$(BIN)/sim2real eval $(DEMO_RUN) --episodes 16
+	$(BIN)/sim2real plot $(DEMO_RUN) --out $(DEMO_RUN)/learning_curves.png
 
 bench: $(STAMP)
 	$(BIN)/sim2real bench env --task cartpole_balance --num-envs 1024 --json
 	$(BIN)/sim2real bench env --task cartpole_swingup --num-envs 1024 --json
+	$(BIN)/sim2real bench learn --task cartpole_balance --json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,1 +1,1 @@
-"""Off-policy learners (FastTD3, FastSAC) in torch; the learners arrive with issue 3."""
+"""Off-policy learners in torch: FastTD3 and FastSAC, their shared pieces, the training loop, checkpoints."""

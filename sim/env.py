@@ -28,6 +28,9 @@ from sim.robot import Robot
 Observation = dict[str, jax.Array]
 """An observation: ``{"actor": ..., "critic": ...}``."""
 
+MirrorMap = dict[str, tuple[np.ndarray, np.ndarray]]
+"""Left/right mirror of ``actor``, ``critic`` and ``action``: ``(index, sign)``, ``y[i] = sign[i] * x[index[i]]``."""
+
 
 class EnvConfig(BaseModel):
     """Settings every task shares; a task's config extends it."""
@@ -99,6 +102,10 @@ class MjxEnv(Env):
 
     def actor_noise_scale(self) -> np.ndarray | None:
         """Half-width of the uniform noise on each actor observation entry, or None for none."""
+        return None
+
+    def mirror_map(self) -> MirrorMap | None:
+        """The task's left/right symmetry, when it has one (learners may mirror-augment with it)."""
         return None
 
     # ---- brax Env API -------------------------------------------------------------------------------

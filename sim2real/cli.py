@@ -53,6 +53,74 @@ class BenchEnvCmd:
     """Print one JSON object as the last line."""
 
 
+@dataclass
+class TrainCmd:
+    """Train a policy (FastTD3, FastSAC, or Brax PPO/SAC as baselines) on a task."""
+
+    task: str | None = None
+    """Registered task (sim2real tasks lists them); taken from the run when resuming."""
+    algo: str | None = None
+    """fasttd3 (default), fastsac, brax_ppo or brax_sac."""
+    num_envs: int | None = None
+    """Parallel training envs (default: the task's preset)."""
+    total_steps: int | None = None
+    """Env steps to train for (default: the task's preset); may grow when resuming."""
+    seed: int | None = None
+    """Seed (default 0)."""
+    run_dir: Path | None = None
+    """Run folder (default runs/TASK-ALGO-sSEED)."""
+    resume: bool = False
+    """Continue the run in --run-dir from its last checkpoint."""
+    config: Path | None = None
+    """YAML of run fields (learner hyperparameters under learner:, task overrides under env:)."""
+    progress: bool = True
+    """Show a progress bar."""
+
+
+@dataclass
+class EvalCmd:
+    """Evaluate a run's latest policy without exploration noise."""
+
+    run_dir: tyro.conf.Positional[Path]
+    """Run folder written by sim2real train."""
+    task: str | None = None
+    """Task to evaluate on (default: the run's task)."""
+    episodes: int = 16
+    """Episodes (played in parallel, one per env)."""
+    seed: int = 12345
+    """Seed of the evaluation envs."""
+    json: bool = False
+    """Print one JSON object as the last line."""
+
+
+@dataclass
+class PlotCmd:
+    """Plot learning curves of one or more runs as a PNG."""
+
+    run_dirs: tyro.conf.Positional[list[Path]]
+    """Run folders written by sim2real train."""
+    out: Path | None = None
+    """PNG to write (default: RUN_DIR/learning_curves.png of the first run)."""
+
+
+@dataclass
+class BenchLearnCmd:
+    """Wall-clock and env steps to an eval return: FastTD3, FastSAC, Brax PPO, Brax SAC, one run."""
+
+    task: str = "cartpole_balance"
+    """Registered task to train on."""
+    threshold: float = 900.0
+    """Mean eval return that counts as learned."""
+    time_limit_s: float = 900.0
+    """Per-learner wall-clock limit in seconds."""
+    only: list[str] | None = None
+    """Run only these learners (fasttd3, fastsac, brax_ppo, brax_sac)."""
+    seed: int = 0
+    """Seed of every learner."""
+    json: bool = False
+    """Print one JSON object as the last line."""
+
+
 def _prepare_jax() -> None:
     """Turn on the persistent compilation cache (before JAX compiles anything)."""
     from sim.jax_cache import enable_compilation_cache
@@ -99,11 +167,84 @@ def _run_bench_env(cmd: BenchEnvCmd) -> int:
     return 0
 
 
+def _run_train(cmd: TrainCmd) -> int:
+    for flag, value in (("--num-envs", cmd.num_envs), ("--total-steps", cmd.total_steps)):
+        if value is not None and value < 1:
+            raise ConfigError.single(flag, str(value), "must be at least 1")
+    _prepare_jax()
+    from policies.trainer import TrainingDivergedError
+    from sim2real.training import TrainRequest, train
+
+    flags = {
+        name: value
+        for name, value in (("num_envs", cmd.num_envs), ("total_steps", cmd.total_steps), ("seed", cmd.seed))
+        if value is not None
+    }
+    request = TrainRequest(cmd.task, cmd.algo, flags, cmd.config, cmd.run_dir, cmd.resume, cmd.progress)
+    try:
+        run_dir, evals = train(request)
+    except TrainingDivergedError as exc:
+        print(f"sim2real train: {exc}", file=sys.stderr)
+        return 3
+    last = f"; last eval return {evals[-1].mean_return:.1f} at {evals[-1].env_steps} env steps" if evals else ""
+    print(f"run saved in {run_dir}{last}")
+    return 0
+
+
+def _run_eval(cmd: EvalCmd) -> int:
+    if cmd.episodes < 1:
+        raise ConfigError.single("--episodes", str(cmd.episodes), "must be at least 1")
+    _prepare_jax()
+    from sim2real.training import evaluate_run
+
+    result = evaluate_run(cmd.run_dir, cmd.task, cmd.episodes, cmd.seed)
+    print(
+        f"{result['task']} {result['algo']} after {result['env_steps']} env steps: return "
+        f"{result['return_mean']:.1f} +- {result['return_std']:.1f} over {result['episodes']} episodes"
+    )
+    if cmd.json:
+        print(json.dumps(result))
+    return 0
+
+
+def _run_plot(cmd: PlotCmd) -> int:
+    from sim2real.plot import plot_runs
+
+    out = cmd.out or cmd.run_dirs[0] / "learning_curves.png"
+    print(f"wrote {plot_runs(cmd.run_dirs, out)}")
+    return 0
+
+
+def _run_bench_learn(cmd: BenchLearnCmd) -> int:
+    from sim2real.bench.learn_bench import CONTENDERS
+
+    contenders = tuple(cmd.only or CONTENDERS)
+    unknown = [name for name in contenders if name not in CONTENDERS]
+    if unknown:
+        raise ConfigError.single("--only", " ".join(unknown), f"unknown learner; choose from: {', '.join(CONTENDERS)}")
+    if cmd.time_limit_s <= 0:
+        raise ConfigError.single("--time-limit-s", str(cmd.time_limit_s), "must be positive")
+    _prepare_jax()
+    from sim2real.bench.learn_bench import format_learn_bench, result_as_dict, run_learn_bench
+    from tasks.registry import get_task
+
+    get_task(cmd.task)
+    results = run_learn_bench(cmd.task, contenders, cmd.threshold, cmd.time_limit_s, cmd.seed)
+    print(format_learn_bench(cmd.task, cmd.threshold, results))
+    if cmd.json:
+        print(json.dumps(result_as_dict(cmd.task, cmd.threshold, results)))
+    return 0
+
+
 COMMANDS: dict[str, tuple[type, Callable[[Any], int]]] = {
     "tasks": (TasksCmd, _run_tasks),
     "robots": (RobotsCmd, _run_robots),
     "validate": (ValidateCmd, _run_validate),
+    "train": (TrainCmd, _run_train),
+    "eval": (EvalCmd, _run_eval),
+    "plot": (PlotCmd, _run_plot),
     "bench env": (BenchEnvCmd, _run_bench_env),
+    "bench learn": (BenchLearnCmd, _run_bench_learn),
 }
 """Command words -> (flags dataclass, handler returning the exit code)."""
 

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.env import EnvConfig, MjxEnv, Observation
+from sim.env import EnvConfig, MirrorMap, MjxEnv, Observation
 from sim.errors import ConfigError
 from sim.mjx_import import mjx
 from sim.randomization import UniformRange, as_vector
@@ -166,6 +166,16 @@ class CartpoleEnv(MjxEnv):
         n = self.config.obs_noise
         scale = np.array([n.cart_position, n.pole_angle, n.pole_angle, n.cart_velocity, n.pole_angular_velocity])
         return scale if scale.any() else None
+
+    def mirror_map(self) -> MirrorMap:
+        """Reflecting the rail negates cart position, pole sine, both velocities and the force."""
+        actor_sign = np.array([-1.0, 1.0, -1.0, -1.0, -1.0])
+        critic_sign = np.concatenate([actor_sign, np.ones(len(self.randomization_ranges()))])
+        return {
+            "actor": (np.arange(actor_sign.size), actor_sign),
+            "critic": (np.arange(critic_sign.size), critic_sign),
+            "action": (np.zeros(1, dtype=int), -np.ones(1)),
+        }
 
     def reward(self, data: mjx.Data, action: jax.Array, info: dict) -> tuple[jax.Array, dict[str, jax.Array]]:
         """dm_control's smooth reward: the product of four terms, each in [0, 1]."""

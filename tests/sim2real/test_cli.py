@@ -58,3 +58,19 @@ def test_bench_env_at_full_batch_covers_auto_resets_and_reports_every_contender(
     assert result["env_over_raw"] > 0
     if result["playground_steps_per_s"] is not None:
         assert result["env_over_playground"] > 0
+
+
+def test_bench_learn_reports_each_learner_and_the_ratio_as_json(capsys):
+    # A threshold every first evaluation meets: the machinery, not the learning (that is `make bench`).
+    argv = ["bench", "learn", "--only", "fasttd3", "brax_ppo", "--threshold", "-1", "--time-limit-s", "120", "--json"]
+    assert main(argv) == 0
+    report = _json_tail(capsys.readouterr().out)
+    assert report["bench"] == "learn" and [r["name"] for r in report["results"]] == ["fasttd3", "brax_ppo"]
+    assert all(r["reached"] and r["evaluations"] >= 1 for r in report["results"])
+    assert set(report["ratios"]) == {"fasttd3/fastest_brax"}
+
+
+def test_bench_learn_refuses_an_unknown_learner(capsys):
+    assert main(["bench", "learn", "--only", "dqn"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "dqn" in err and "fasttd3, fastsac, brax_ppo, brax_sac" in err and len(err.splitlines()) == 1

@@ -1,0 +1,43 @@
+"""Running observation normalization: streamed mean and variance, applied as ``(x - mean) / std``."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class RunningNormalizer(nn.Module):
+    """Per-feature running mean and (population) variance, merged batch by batch (Chan et al.).
+
+    Statistics are kept in float64 so long runs do not drift; :meth:`forward` returns the input's dtype.
+    """
+
+    def __init__(self, size: int, eps: float = 1e-8, clip: float = 10.0) -> None:
+        super().__init__()
+        self.eps = eps
+        self.clip = clip
+        self.register_buffer("mean", torch.zeros(size, dtype=torch.float64))
+        self.register_buffer("var", torch.ones(size, dtype=torch.float64))
+        self.register_buffer("count", torch.zeros((), dtype=torch.float64))
+
+    @torch.no_grad()
+    def update(self, x: torch.Tensor) -> None:
+        """Fold a batch ``(..., size)`` into the statistics."""
+        batch = x.reshape(-1, x.shape[-1]).to(torch.float64)
+        n = float(batch.shape[0])
+        if n == 0:
+            return
+        batch_mean = batch.mean(dim=0)
+        batch_var = batch.var(dim=0, unbiased=False)
+        total = self.count + n
+        delta = batch_mean - self.mean
+        m2 = self.var * self.count + batch_var * n + delta.square() * self.count * n / total
+        self.mean.add_(delta * n / total)
+        self.var.copy_(m2 / total)
+        self.count.copy_(total)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalize ``x`` with the current statistics (identity scale before any update), clipped."""
+        std = (self.var + self.eps).sqrt()
+        normalized = (x - self.mean.to(x.dtype)) / std.to(x.dtype)
+        return normalized.clamp(-self.clip, self.clip)

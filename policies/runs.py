@@ -1,0 +1,62 @@
+"""Run folders: starting a run, resuming one (refusing a changed recipe), loading its trained agent.
+
+A run folder holds ``config.yaml`` (the full resolved recipe and the git commit), ``checkpoint.pt`` (the
+latest checkpoint, see :mod:`policies.checkpoint`) and TensorBoard event files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+
+from policies.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from policies.provenance import git_sha
+from policies.train_config import TrainConfig, config_differences
+from sim.errors import ConfigError
+from sim.yaml_io import parse_model
+
+CONFIG_NAME = "config.yaml"
+"""The resolved recipe's file name inside a run folder."""
+
+
+def write_run_config(run_dir: Path, config: TrainConfig) -> None:
+    """Save the resolved recipe as YAML, headed by the git commit that ran it."""
+    text = yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+    (run_dir / CONFIG_NAME).write_text(f"# sim2real run config; code at git {git_sha()}\n{text}")
+
+
+def start_run(run_dir: Path, config: TrainConfig) -> None:
+    """Create ``run_dir`` for a new run; refuses a folder that already holds a checkpoint."""
+    if (run_dir / CHECKPOINT_NAME).exists():
+        raise ConfigError.single(
+            run_dir, "--run-dir", "already holds a run; pass --resume to continue it, or choose another --run-dir"
+        )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_run_config(run_dir, config)
+
+
+def load_run(run_dir: Path, device: torch.device | str = "cpu") -> dict[str, Any]:
+    """The latest checkpoint's payload (one-line errors for a missing folder or a damaged file)."""
+    if not run_dir.is_dir():
+        raise ConfigError.single(run_dir, "-", "no such run folder; pass the --run-dir a training run wrote")
+    return load_checkpoint(run_dir / CHECKPOINT_NAME, device)
+
+
+def saved_config(run_dir: Path, payload: dict[str, Any]) -> TrainConfig:
+    """The recipe stored in a checkpoint, validated."""
+    return parse_model(str(run_dir / CHECKPOINT_NAME), TrainConfig, payload["config"])
+
+
+def check_resume(run_dir: Path, payload: dict[str, Any], config: TrainConfig) -> None:
+    """Refuse to resume when ``config`` differs from the run's own (other than ``total_steps``)."""
+    differences = config_differences(payload["config"], config.model_dump(mode="json"))
+    if differences:
+        raise ConfigError.single(
+            run_dir,
+            "--resume",
+            f"the run was made with a different config: {'; '.join(differences)}; "
+            "resume with the run's settings or start a new --run-dir",
+        )

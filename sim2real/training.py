@@ -1,0 +1,173 @@
+"""``sim2real train`` and ``sim2real eval``: resolve the recipe, run or resume it, evaluate a run folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+import torch
+
+from policies.checkpoint import CHECKPOINT_NAME
+from policies.env_bridge import to_jax, to_torch
+from policies.evaluation import Evaluator
+from policies.runs import check_resume, load_run, saved_config, start_run, write_run_config
+from policies.train_config import LEARNERS, TrainConfig, merge, resolve_train_config
+from policies.trainer import EvalPoint, Trainer, build_agent
+from sim.batched import BatchedEnv
+from sim.errors import ConfigError
+from sim.yaml_io import parse_model, read_yaml_mapping
+from sim2real.baselines.brax_agents import (
+    BRAX_ALGOS,
+    CONFIG_FILE,
+    PARAMS_FILE,
+    brax_settings,
+    load_brax_policy,
+    save_brax_run,
+    train_brax,
+)
+from sim2real.plot import EVAL_TAG, read_scalars
+from tasks.registry import get_task, make_env
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """What the user asked ``sim2real train`` for (None: not given)."""
+
+    task: str | None
+    """Task name."""
+    algo: str | None
+    """Algorithm name."""
+    flags: dict[str, Any]
+    """Run fields given as flags (num_envs, total_steps, seed)."""
+    config_file: Path | None
+    """Optional YAML with more run fields."""
+    run_dir: Path | None
+    """Run folder."""
+    resume: bool
+    """Continue the run in ``run_dir``."""
+    progress: bool
+    """Show the progress bar."""
+
+
+def default_run_dir(config: TrainConfig) -> Path:
+    """``runs/<task>-<algo>-s<seed>``."""
+    return Path("runs") / f"{config.task}-{config.algo}-s{config.seed}"
+
+
+def prepare_training(request: TrainRequest) -> Trainer:
+    """Resolve the recipe and set up (or resume) the run folder; the returned trainer is ready to run."""
+    if request.resume:
+        if request.run_dir is None:
+            raise ConfigError.single("--resume", "-", "needs --run-dir naming the run to continue")
+        payload = load_run(request.run_dir)
+        data = dict(payload["config"])
+        if request.config_file is not None:
+            data = merge(data, read_yaml_mapping(request.config_file))
+        data = merge(data, request.flags)
+        if request.task is not None:
+            data["task"] = request.task
+        if request.algo is not None:
+            data["learner"] = {**data["learner"], "algo": request.algo}
+        config = parse_model("flags", TrainConfig, data)
+        check_resume(request.run_dir, payload, config)
+        write_run_config(request.run_dir, config)
+        return Trainer(config, request.run_dir, resume_from=payload, progress=request.progress)
+    if request.task is None:
+        raise ConfigError.single("--task", "-", "name the task to train (sim2real tasks lists them)")
+    get_task(request.task)
+    algo = request.algo or "fasttd3"
+    if algo not in LEARNERS:
+        raise ConfigError.single("--algo", algo, f"unknown algorithm; choose one of: {', '.join(ALGORITHMS)}")
+    config = resolve_train_config(request.task, algo, request.config_file, request.flags)
+    run_dir = request.run_dir or default_run_dir(config)
+    start_run(run_dir, config)
+    return Trainer(config, run_dir, progress=request.progress)
+
+
+ALGORITHMS = (*LEARNERS, "brax_ppo", "brax_sac")
+"""Everything ``sim2real train --algo`` accepts."""
+
+
+def train(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
+    """Run a training request to its end; returns the run folder and its evaluations."""
+    if request.algo in BRAX_ALGOS:
+        return train_brax_baseline(request)
+    trainer = prepare_training(request)
+    return trainer.run_dir, trainer.run()
+
+
+def train_brax_baseline(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
+    """Train Brax PPO/SAC with Playground's settings (sized for a CPU when there is no GPU)."""
+    algo = str(request.algo)
+    if request.resume:
+        raise ConfigError.single("--resume", algo, "Brax baselines do not resume; start a new --run-dir")
+    if request.config_file is not None:
+        raise ConfigError.single("--config", str(request.config_file), f"{algo} takes Playground's settings only")
+    if request.task is None:
+        raise ConfigError.single("--task", "-", "name the task to train (sim2real tasks lists them)")
+    get_task(request.task)
+    seed = int(request.flags.get("seed", 0))
+    run_dir = request.run_dir or Path("runs") / f"{request.task}-{algo}-s{seed}"
+    if (run_dir / PARAMS_FILE).exists() or (run_dir / CHECKPOINT_NAME).exists():
+        raise ConfigError.single(run_dir, "--run-dir", "already holds a run; choose another --run-dir")
+    settings = brax_settings(algo, cpu_sized=jax.default_backend() == "cpu")
+    if "total_steps" in request.flags:
+        settings["num_timesteps"] = request.flags["total_steps"]
+    if "num_envs" in request.flags:
+        settings["num_envs"] = request.flags["num_envs"]
+    run = train_brax(algo, make_env(request.task), settings, seed=seed)
+    save_brax_run(run_dir, algo, request.task, settings, seed, run)
+    return run_dir, [EvalPoint(p.env_steps, p.seconds, p.eval_return) for p in run.points]
+
+
+def evaluate_run(run_dir: Path, task: str | None, episodes: int, seed: int) -> dict[str, Any]:
+    """Noise-free returns of a run's latest policy over ``episodes`` episodes (one per parallel env)."""
+    if (run_dir / PARAMS_FILE).exists() and not (run_dir / CHECKPOINT_NAME).exists():
+        return _evaluate_brax_run(run_dir, task, episodes, seed)
+    payload = load_run(run_dir)
+    config = saved_config(run_dir, payload)
+    task = task or config.task
+    env = make_env(task, config.env)
+    device = torch.device("cpu")
+    agent = build_agent(config, env, device)
+    try:
+        agent.load_training_state(payload["agent"])
+    except (RuntimeError, KeyError) as exc:
+        message = f"its policy does not fit task {task} ({type(exc).__name__}); evaluate on the task it was trained on"
+        raise ConfigError.single(run_dir, "--task", message) from None
+    returns = Evaluator(BatchedEnv(env, episodes), device).returns(agent.act, jax.random.PRNGKey(seed))
+    return _result(run_dir, task, config.algo, int(payload["env_steps"]), returns)
+
+
+def _evaluate_brax_run(run_dir: Path, task: str | None, episodes: int, seed: int) -> dict[str, Any]:
+    """Evaluate a Brax baseline run folder with the same evaluator as ours."""
+    run_config = read_yaml_mapping(run_dir / CONFIG_FILE)
+    task = task or str(run_config.get("task"))
+    env = make_env(task)
+    policy = load_brax_policy(run_dir, env)
+    device = torch.device("cpu")
+
+    def act(obs: torch.Tensor) -> torch.Tensor:
+        return to_torch(policy(to_jax(obs)), device)
+
+    returns = Evaluator(BatchedEnv(env, episodes), device).returns(act, jax.random.PRNGKey(seed))
+    steps = read_scalars(run_dir, EVAL_TAG)
+    return _result(run_dir, task, str(run_config.get("algo")), steps[-1][0] if steps else 0, returns)
+
+
+def _result(run_dir: Path, task: str, algo: str, env_steps: int, returns: np.ndarray) -> dict[str, Any]:
+    """The evaluation summary ``sim2real eval`` prints."""
+    return {
+        "run_dir": str(run_dir),
+        "task": task,
+        "algo": algo,
+        "env_steps": env_steps,
+        "episodes": len(returns),
+        "return_mean": float(np.mean(returns)),
+        "return_std": float(np.std(returns)),
+        "return_min": float(np.min(returns)),
+        "return_max": float(np.max(returns)),
+    }

@@ -1,0 +1,118 @@
+"""The train / eval / plot commands as a user runs them: real processes, real files, real signals."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from matplotlib.image import imread
+
+from policies.checkpoint import load_checkpoint
+
+TINY = Path(__file__).resolve().parents[1] / "data" / "train" / "tiny.yaml"
+
+
+def sim2real(*args, timeout=300):
+    return subprocess.run(
+        [sys.executable, "-m", "sim2real", *map(str, args)], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def one_line_error(result):
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode != 0 and len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "tiny"
+    result = sim2real(
+        "train",
+        "--task",
+        "cartpole_balance",
+        "--algo",
+        "fasttd3",
+        "--config",
+        TINY,
+        "--run-dir",
+        run_dir,
+        "--no-progress",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "last eval return" in result.stdout
+    return run_dir
+
+
+def test_a_run_killed_with_sigkill_resumes_from_its_last_checkpoint_and_finishes(tmp_path):
+    run_dir = tmp_path / "killed"
+    command = [sys.executable, "-m", "sim2real", "train", "--task", "cartpole_balance", "--config", TINY]
+    command += ["--run-dir", run_dir, "--total-steps", "4000", "--no-progress"]
+    process = subprocess.Popen(list(map(str, command)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoint = run_dir / "checkpoint.pt"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not (checkpoint.exists() and load_checkpoint(checkpoint)["env_steps"] >= 300):
+        assert process.poll() is None, "training ended before it could be killed"
+        time.sleep(0.2)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+    killed_at = load_checkpoint(checkpoint)["env_steps"]
+    assert 300 <= killed_at < 4000
+    resumed = sim2real("train", "--run-dir", run_dir, "--resume", "--no-progress")
+    assert resumed.returncode == 0, resumed.stderr
+    assert load_checkpoint(checkpoint)["env_steps"] == 4000
+    assert not list(run_dir.glob(".*.tmp")) or all(p.stat().st_size >= 0 for p in run_dir.glob(".*.tmp"))
+
+
+def test_eval_reports_returns_of_the_latest_policy_as_json(trained_run):
+    result = sim2real("eval", trained_run, "--episodes", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["episodes"] == 3 and report["env_steps"] == 400 and report["algo"] == "fasttd3"
+    assert 0.0 <= report["return_min"] <= report["return_mean"] <= report["return_max"] <= 50.0
+
+
+def test_plot_writes_a_png_of_the_learning_curves(trained_run, tmp_path):
+    out = tmp_path / "curves.png"
+    result = sim2real("plot", trained_run, "--out", out)
+    assert result.returncode == 0, result.stderr
+    image = imread(out)
+    assert image.shape[0] > 300 and image.shape[1] > 800 and image.std() > 0.01
+
+
+def test_unknown_task_or_algorithm_lists_the_valid_ones(tmp_path):
+    line = one_line_error(sim2real("train", "--task", "cartpole_juggle", "--run-dir", tmp_path / "x"))
+    assert "cartpole_balance, cartpole_swingup" in line
+    line = one_line_error(
+        sim2real("train", "--task", "cartpole_balance", "--algo", "ddpg", "--run-dir", tmp_path / "y")
+    )
+    assert "ddpg" in line and "fasttd3, fastsac, brax_ppo, brax_sac" in line
+
+
+def test_a_truncated_or_corrupt_checkpoint_gives_one_line(trained_run, tmp_path):
+    data = (trained_run / "checkpoint.pt").read_bytes()
+    truncated = tmp_path / "truncated"
+    truncated.mkdir()
+    (truncated / "checkpoint.pt").write_bytes(data[: len(data) // 2])
+    assert "truncated" in one_line_error(sim2real("eval", truncated))
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0xFF
+    (corrupt / "checkpoint.pt").write_bytes(bytes(flipped))
+    assert "corrupt" in one_line_error(sim2real("eval", corrupt))
+    assert "no such run folder" in one_line_error(sim2real("eval", tmp_path / "missing"))
+
+
+def test_resuming_under_a_changed_config_is_refused_naming_the_fields(trained_run):
+    before = (trained_run / "checkpoint.pt").read_bytes()
+    line = one_line_error(sim2real("train", "--run-dir", trained_run, "--resume", "--seed", "7", "--num-envs", "8"))
+    assert "num_envs (run has 4, now 8)" in line and "seed (run has 0, now 7)" in line
+    line = one_line_error(sim2real("train", "--task", "cartpole_balance", "--run-dir", trained_run))
+    assert "--resume" in line
+    assert (trained_run / "checkpoint.pt").read_bytes() == before
