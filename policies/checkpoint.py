@@ -3,7 +3,8 @@
 Layout of a file: one header line ``SIM2REAL-CKPT 1 <payload bytes> <sha256 of payload>`` and a newline, followed by
 the payload, a ``torch.save`` archive of tensors and plain data (read back with ``weights_only=True``).
 The file is written to a temporary name in the same folder, flushed to disk and renamed over the old
-one, so a kill at any moment leaves either the previous checkpoint or the new one, never a torn file.
+one, so a kill at any moment leaves either the previous checkpoint or the new one, never a torn file;
+the next save removes a temporary file such a kill left behind.
 A truncated or altered file fails its length or digest check and is reported in one line.
 """
 
@@ -38,6 +39,8 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)  # left by a writer killed mid-write
     folder = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(folder)

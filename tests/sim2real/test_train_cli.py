@@ -66,7 +66,7 @@ def test_a_run_killed_with_sigkill_resumes_from_its_last_checkpoint_and_finishes
     resumed = sim2real("train", "--run-dir", run_dir, "--resume", "--no-progress")
     assert resumed.returncode == 0, resumed.stderr
     assert load_checkpoint(checkpoint)["env_steps"] == 4000
-    assert not list(run_dir.glob(".*.tmp")) or all(p.stat().st_size >= 0 for p in run_dir.glob(".*.tmp"))
+    assert not list(run_dir.glob(".*.tmp"))  # a temporary file the kill may have left is gone
 
 
 def test_eval_reports_returns_of_the_latest_policy_as_json(trained_run):
