@@ -32,7 +32,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 # The main job: validate the shipped assets, train the default task with FastTD3 (GPU if present,
-# CPU otherwise; a fresh run each time), evaluate it and plot its learning curves.
+# CPU otherwise; a fresh run each time), evaluate it, plot its learning curves, export it to ONNX
+# and run the exported policy in MuJoCo C through the deployment runtime (sim2sim).
 DEMO_RUN := runs/demo-cartpole_balance-fasttd3
 demo: $(STAMP)
 	$(BIN)/sim2real validate assets/robots/*/robot.yaml
@@ -40,11 +41,15 @@ demo: $(STAMP)
 	$(BIN)/sim2real train --task cartpole_balance --algo fasttd3 --run-dir $(DEMO_RUN)
 	$(BIN)/sim2real eval $(DEMO_RUN) --episodes 16
 	$(BIN)/sim2real plot $(DEMO_RUN) --out $(DEMO_RUN)/learning_curves.png
+	$(BIN)/sim2real export $(DEMO_RUN) --out $(DEMO_RUN)/policy.onnx
+	$(BIN)/sim2real inspect $(DEMO_RUN)/policy.onnx
+	$(BIN)/sim2real sim2sim --policy $(DEMO_RUN)/policy.onnx --episodes 16
 
 bench: $(STAMP)
 	$(BIN)/sim2real bench env --task cartpole_balance --num-envs 1024 --json
 	$(BIN)/sim2real bench env --task cartpole_swingup --num-envs 1024 --json
 	$(BIN)/sim2real bench learn --task cartpole_balance --json
+	$(BIN)/sim2real bench export --json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

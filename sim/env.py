@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sim import delay
 from sim.mjx_import import mjx
 from sim.noise import add_uniform_noise
+from sim.observation import ObservationLayout, ObservationTerm
 from sim.randomization import sample_uniform_params
 from sim.robot import Robot
 
@@ -67,7 +68,8 @@ class MjxEnv(Env):
         self.mjx_model = mjx.put_model(mj_model, impl="jax")
         self.n_substeps = round(config.ctrl_dt / config.sim_dt)
         self._blank_data = mjx.make_data(mj_model, impl="jax")
-        self._noise_scale = self.actor_noise_scale()
+        self.actor_layout = ObservationLayout(self.actor_terms(), robot, mj_model)
+        self._noise_scale = self.actor_layout.noise_scale()
 
     # ---- hooks a task implements -------------------------------------------------------------------
     @abc.abstractmethod
@@ -79,8 +81,12 @@ class MjxEnv(Env):
         """Map a policy action (after delay) to the MJX ``ctrl`` vector."""
 
     @abc.abstractmethod
+    def actor_terms(self) -> list[ObservationTerm]:
+        """The actor observation as ordered terms (what a deployed policy is fed; see :mod:`sim.observation`)."""
+
+    @abc.abstractmethod
     def observe(self, data: mjx.Data, info: dict) -> Observation:
-        """Noise-free observation ``{"actor", "critic"}`` of the current state."""
+        """Noise-free observation ``{"actor", "critic"}``; the actor part is ``self.actor_layout(data, info)``."""
 
     @abc.abstractmethod
     def reward(self, data: mjx.Data, action: jax.Array, info: dict) -> tuple[jax.Array, dict[str, jax.Array]]:
@@ -100,8 +106,8 @@ class MjxEnv(Env):
         del params
         return self.mjx_model
 
-    def actor_noise_scale(self) -> np.ndarray | None:
-        """Half-width of the uniform noise on each actor observation entry, or None for none."""
+    def command_ranges(self) -> dict[str, tuple[float, float]] | None:
+        """Range of each entry of ``info["command"]``, in order, for commanded tasks; None for none."""
         return None
 
     def mirror_map(self) -> MirrorMap | None:
@@ -165,6 +171,16 @@ class MjxEnv(Env):
         if self.config.action_delay_steps:
             info["action_buffer"], applied = delay.push_and_read(info["action_buffer"], action, info["delay"])
         data = self.physics_step(self.randomized_model(info["dr"]), state.pipeline_state, self.control(applied))
+        return self.transition(state.replace(info=info), data, applied, action)
+
+    def transition(self, state: State, data: mjx.Data, applied: jax.Array, action: jax.Array) -> State:
+        """Everything after the physics of a step: reward, termination, truncation, observation, info.
+
+        ``data`` is the physics state one control period after ``state``, ``applied`` the action that
+        drove it (after any delay) and ``action`` the policy's output. sim2sim calls this with data
+        stepped by MuJoCo C, so both engines are scored by the same code.
+        """
+        info = dict(state.info)
         reward, terms = self.reward(data, applied, info)
         finite = jnp.isfinite(data.qpos).all() & jnp.isfinite(data.qvel).all()
         terminated = self.terminated(data, info) | ~finite
@@ -173,8 +189,8 @@ class MjxEnv(Env):
         noise_key = None
         if self._noise_scale is not None:
             info["rng"], noise_key = jax.random.split(info["rng"])
-        obs = self._noisy(noise_key, self.observe(data, info))
         info.update(step=step, truncation=truncated.astype(jnp.float32), last_action=action)
+        obs = self._noisy(noise_key, self.observe(data, info))
         return state.replace(
             pipeline_state=data,
             obs=jax.tree.map(lambda x: jnp.where(finite, x, 0.0), obs),
@@ -185,6 +201,10 @@ class MjxEnv(Env):
         )
 
     # ---- shared pieces ------------------------------------------------------------------------------
+    def data_from(self, fields: dict[str, jax.Array]) -> mjx.Data:
+        """MJX data holding ``fields`` (arrays named as in ``mjx.Data``) and zeros elsewhere."""
+        return self._blank_data.replace(**fields)
+
     def physics_step(self, model: mjx.Model, data: mjx.Data, ctrl: jax.Array) -> mjx.Data:
         """Hold ``ctrl`` for one control period of ``n_substeps`` physics steps."""
         data = data.replace(ctrl=ctrl)

@@ -64,7 +64,16 @@ class RobotConfig(BaseModel):
         description="How actions drive joints: 'torque' scales actions into motor inputs; 'position' makes "
         "PD targets around the default pose."
     )
-    action_scale: float = Field(gt=0.0, description="Multiplies the policy action before it reaches the joints.")
+    action_scale: float = Field(
+        gt=0.0,
+        description="Joint effort per unit action for 'torque' control (N m or N); PD target offset per unit "
+        "action for 'position' control (rad or m).",
+    )
+    control_dt: float | None = Field(
+        None,
+        gt=0.0,
+        description="Period (s) at which the robot's controller runs the policy; a policy contract must match it.",
+    )
     base_body: str = Field(min_length=1, description="MJCF body the robot is measured from (trunk, cart).")
     imu_site: str | None = Field(None, description="MJCF site where the IMU sits, for robots that have one.")
     foot_geoms: list[str] = Field(default_factory=list, description="MJCF geoms of the feet (legged robots).")

@@ -15,6 +15,7 @@ from typing import Any
 import tyro
 
 from sim.errors import ConfigError
+from sim2real.runtime.errors import RefusalError
 
 
 @dataclass
@@ -117,6 +118,62 @@ class BenchLearnCmd:
     """Run only these learners (fasttd3, fastsac, brax_ppo, brax_sac)."""
     seed: int = 0
     """Seed of every learner."""
+    json: bool = False
+    """Print one JSON object as the last line."""
+
+
+@dataclass
+class ExportCmd:
+    """Export a run's policy to ONNX (normalizer and action bounds folded in, policy contract inside)."""
+
+    run_dir: tyro.conf.Positional[Path]
+    """Run folder written by sim2real train."""
+    out: Path | None = None
+    """ONNX file to write (default: RUN_DIR/policy.onnx)."""
+
+
+@dataclass
+class InspectCmd:
+    """Print the policy contract of an exported ONNX file."""
+
+    policy: tyro.conf.Positional[Path]
+    """ONNX file written by sim2real export."""
+    json: bool = False
+    """Print the contract as JSON instead."""
+
+
+@dataclass
+class Sim2SimCmd:
+    """Run an exported policy on the robot in MuJoCo C through the deployment runtime, beside its MJX return."""
+
+    policy: Path
+    """ONNX file written by sim2real export."""
+    task: str | None = None
+    """Registered task or task YAML to run (default: the task the policy was trained on)."""
+    episodes: int = 8
+    """Episodes in MuJoCo C (the MJX evaluation plays the same ones)."""
+    latency_ms: float = 0.0
+    """Injected delay from command to motors, in milliseconds."""
+    joint_pos_noise: float = 0.0
+    """Uniform noise half-width on reported joint positions (rad or m)."""
+    joint_vel_noise: float = 0.0
+    """Uniform noise half-width on reported joint velocities."""
+    gyro_noise: float = 0.0
+    """Uniform noise half-width on the IMU angular velocity (rad/s)."""
+    orientation_noise: float = 0.0
+    """Largest random rotation of the reported IMU orientation (rad)."""
+    seed: int = 0
+    """Seed of the episode draws."""
+    json: bool = False
+    """Print one JSON object as the last line."""
+
+
+@dataclass
+class BenchExportCmd:
+    """onnxruntime (single thread) vs torch eager latency of the exported policies, side by side."""
+
+    iterations: int = 20000
+    """Timed calls per contender and policy."""
     json: bool = False
     """Print one JSON object as the last line."""
 
@@ -236,6 +293,73 @@ def _run_bench_learn(cmd: BenchLearnCmd) -> int:
     return 0
 
 
+def _run_export(cmd: ExportCmd) -> int:
+    _prepare_jax()
+    from sim2real.export import export_run
+
+    path, contract = export_run(cmd.run_dir, cmd.out)
+    print(
+        f"wrote {path}: {contract.robot} {contract.task}, obs {contract.observation_size} -> "
+        f"{contract.action_size} actions every {contract.control_dt * 1000:g} ms"
+    )
+    return 0
+
+
+def _run_inspect(cmd: InspectCmd) -> int:
+    from sim2real.inspect_policy import describe_contract
+    from sim2real.runtime.contract import read_contract
+
+    contract = read_contract(cmd.policy)
+    print(contract.to_json() if cmd.json else describe_contract(contract, str(cmd.policy)))
+    return 0
+
+
+def _run_sim2sim(cmd: Sim2SimCmd) -> int:
+    for flag, value, least in (("--episodes", cmd.episodes, 1),):
+        if value < least:
+            raise ConfigError.single(flag, str(value), f"must be at least {least}")
+    noise_flags = {
+        "--latency-ms": cmd.latency_ms,
+        "--joint-pos-noise": cmd.joint_pos_noise,
+        "--joint-vel-noise": cmd.joint_vel_noise,
+        "--gyro-noise": cmd.gyro_noise,
+        "--orientation-noise": cmd.orientation_noise,
+    }
+    for flag, value in noise_flags.items():
+        if not 0.0 <= value < float("inf"):
+            raise ConfigError.single(flag, str(value), "must be a finite number >= 0")
+    _prepare_jax()
+    from sim2real.runtime.contract import read_contract
+    from sim2real.sim2sim.mujoco_robot import SensorNoise
+    from sim2real.sim2sim.run import Sim2SimSettings, run_sim2sim
+    from sim2real.sim2sim.task_env import task_env
+
+    contract = read_contract(cmd.policy)
+    name, env = task_env(cmd.task or contract.task)
+    noise = SensorNoise(cmd.joint_pos_noise, cmd.joint_vel_noise, cmd.gyro_noise, cmd.orientation_noise)
+    settings = Sim2SimSettings(episodes=cmd.episodes, latency_ms=cmd.latency_ms, noise=noise, seed=cmd.seed)
+    report = run_sim2sim(cmd.policy, env, name, settings)
+    print(report.format())
+    if cmd.json:
+        print(json.dumps(report.as_dict()))
+    if report.faults:
+        print(f"sim2real sim2sim: the safety filter latched DAMP ({report.faults[0]})", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run_bench_export(cmd: BenchExportCmd) -> int:
+    if cmd.iterations < 10:
+        raise ConfigError.single("--iterations", str(cmd.iterations), "must be at least 10")
+    from sim2real.bench.export_bench import format_export_bench, result_as_dict, run_export_bench
+
+    rows = run_export_bench(cmd.iterations)
+    print(format_export_bench(rows))
+    if cmd.json:
+        print(json.dumps(result_as_dict(rows)))
+    return 0
+
+
 COMMANDS: dict[str, tuple[type, Callable[[Any], int]]] = {
     "tasks": (TasksCmd, _run_tasks),
     "robots": (RobotsCmd, _run_robots),
@@ -243,8 +367,12 @@ COMMANDS: dict[str, tuple[type, Callable[[Any], int]]] = {
     "train": (TrainCmd, _run_train),
     "eval": (EvalCmd, _run_eval),
     "plot": (PlotCmd, _run_plot),
+    "export": (ExportCmd, _run_export),
+    "inspect": (InspectCmd, _run_inspect),
+    "sim2sim": (Sim2SimCmd, _run_sim2sim),
     "bench env": (BenchEnvCmd, _run_bench_env),
     "bench learn": (BenchLearnCmd, _run_bench_learn),
+    "bench export": (BenchExportCmd, _run_bench_export),
 }
 """Command words -> (flags dataclass, handler returning the exit code)."""
 
@@ -285,6 +413,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        return 2
+    except RefusalError as exc:
+        print(exc, file=sys.stderr)
         return 2
 
 

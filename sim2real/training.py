@@ -10,6 +10,7 @@ import jax
 import numpy as np
 import torch
 
+from policies.agent import OffPolicyAgent
 from policies.checkpoint import CHECKPOINT_NAME
 from policies.env_bridge import to_jax, to_torch
 from policies.evaluation import Evaluator
@@ -17,6 +18,7 @@ from policies.runs import check_resume, load_run, saved_config, start_run, write
 from policies.train_config import LEARNERS, TrainConfig, merge, resolve_train_config
 from policies.trainer import EvalPoint, Trainer, build_agent
 from sim.batched import BatchedEnv
+from sim.env import MjxEnv
 from sim.errors import ConfigError
 from sim.yaml_io import parse_model, read_yaml_mapping
 from sim2real.baselines.brax_agents import (
@@ -127,19 +129,44 @@ def evaluate_run(run_dir: Path, task: str | None, episodes: int, seed: int) -> d
     """Noise-free returns of a run's latest policy over ``episodes`` episodes (one per parallel env)."""
     if (run_dir / PARAMS_FILE).exists() and not (run_dir / CHECKPOINT_NAME).exists():
         return _evaluate_brax_run(run_dir, task, episodes, seed)
+    trained = load_trained(run_dir, task)
+    evaluator = Evaluator(BatchedEnv(trained.env, episodes), torch.device("cpu"))
+    returns = evaluator.returns(trained.agent.act, jax.random.PRNGKey(seed))
+    return _result(run_dir, trained.env_name, trained.config.algo, int(trained.payload["env_steps"]), returns)
+
+
+@dataclass(frozen=True)
+class TrainedRun:
+    """A run folder's latest checkpoint, loaded into an agent on the CPU."""
+
+    config: TrainConfig
+    """The run's resolved recipe."""
+    env_name: str
+    """The task the agent is loaded for."""
+    env: MjxEnv
+    """That task's env, with the run's overrides."""
+    agent: OffPolicyAgent
+    """The trained agent (CPU)."""
+    payload: dict[str, Any]
+    """The raw checkpoint payload (git sha, env steps, ...)."""
+
+
+def load_trained(run_dir: Path, task: str | None = None) -> TrainedRun:
+    """Load a run's agent for its own task (or ``task``); one-line errors when the policy does not fit."""
+    if (run_dir / PARAMS_FILE).exists() and not (run_dir / CHECKPOINT_NAME).exists():
+        raise ConfigError.single(run_dir, "-", "is a Brax baseline run; only FastTD3/FastSAC runs export")
     payload = load_run(run_dir)
     config = saved_config(run_dir, payload)
     task = task or config.task
     env = make_env(task, config.env)
-    device = torch.device("cpu")
-    agent = build_agent(config, env, device)
+    agent = build_agent(config, env, torch.device("cpu"))
     try:
         agent.load_training_state(payload["agent"])
     except (RuntimeError, KeyError) as exc:
-        message = f"its policy does not fit task {task} ({type(exc).__name__}); evaluate on the task it was trained on"
+        message = f"its policy does not fit task {task} ({type(exc).__name__}); use the task it was trained on"
         raise ConfigError.single(run_dir, "--task", message) from None
-    returns = Evaluator(BatchedEnv(env, episodes), device).returns(agent.act, jax.random.PRNGKey(seed))
-    return _result(run_dir, task, config.algo, int(payload["env_steps"]), returns)
+    agent.eval()
+    return TrainedRun(config, task, env, agent, payload)
 
 
 def _evaluate_brax_run(run_dir: Path, task: str | None, episodes: int, seed: int) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sim.env import EnvConfig, MirrorMap, MjxEnv, Observation
 from sim.errors import ConfigError
 from sim.mjx_import import mjx
+from sim.observation import ObservationTerm
 from sim.randomization import UniformRange, as_vector
 from sim.robot import Robot
 from tasks.registry import TaskSpec, register
@@ -132,6 +133,7 @@ class CartpoleEnv(MjxEnv):
         self._slider_q, self._hinge_q = int(slider.qposadr[0]), int(hinge.qposadr[0])
         self._slider_v, self._hinge_v = int(slider.dofadr[0]), int(hinge.dofadr[0])
         self._actuator = int(robot.actuator_ids[0])
+        self._gear = float(model.actuator_gear[self._actuator, 0])
         self._pole_axial = int(np.argmin(model.body_inertia[self._pole_body]))
         self._start = START_POSES[config.start]
 
@@ -144,28 +146,23 @@ class CartpoleEnv(MjxEnv):
         return qpos, 0.01 * jax.random.normal(vel_key, (self.mj_model.nv,))
 
     def control(self, action: jax.Array) -> jax.Array:
-        """Motor input: the action clipped to [-1, 1] times the robot's action scale."""
-        return jnp.clip(action, -1.0, 1.0) * self.robot.config.action_scale
+        """Motor input for the force ``action_scale * clip(action, -1, 1)`` on the cart (N), through the gear."""
+        return jnp.clip(action, -1.0, 1.0) * self.robot.config.action_scale / self._gear
+
+    def actor_terms(self) -> list[ObservationTerm]:
+        """Cart position, cos/sin of the pole angle, then both velocities, each with its configured noise."""
+        noise = self.config.obs_noise
+        return [
+            ObservationTerm("cart_position", "joint_pos", (_SLIDER,), noise=noise.cart_position),
+            ObservationTerm("pole_angle", "joint_cos_sin", (_HINGE,), noise=noise.pole_angle),
+            ObservationTerm("cart_velocity", "joint_vel", (_SLIDER,), noise=noise.cart_velocity),
+            ObservationTerm("pole_angular_velocity", "joint_vel", (_HINGE,), noise=noise.pole_angular_velocity),
+        ]
 
     def observe(self, data: mjx.Data, info: dict) -> Observation:
-        """Actor: cart position, cos/sin of the pole angle, both velocities; critic adds the DR parameters."""
-        angle = data.qpos[self._hinge_q]
-        state = jnp.stack(
-            [
-                data.qpos[self._slider_q],
-                jnp.cos(angle),
-                jnp.sin(angle),
-                data.qvel[self._slider_v],
-                data.qvel[self._hinge_v],
-            ]
-        )
-        return {"actor": state, "critic": jnp.concatenate([state, as_vector(info["dr"])])}
-
-    def actor_noise_scale(self) -> np.ndarray | None:
-        """Per-entry noise half-widths in observation order, or None when all are zero."""
-        n = self.config.obs_noise
-        scale = np.array([n.cart_position, n.pole_angle, n.pole_angle, n.cart_velocity, n.pole_angular_velocity])
-        return scale if scale.any() else None
+        """Actor: the terms of :meth:`actor_terms`; the critic adds the episode's DR parameters."""
+        actor = self.actor_layout(data, info)
+        return {"actor": actor, "critic": jnp.concatenate([actor, as_vector(info["dr"])])}
 
     def mirror_map(self) -> MirrorMap:
         """Reflecting the rail negates cart position, pole sine, both velocities and the force."""

@@ -12,20 +12,9 @@ import pytest
 from matplotlib.image import imread
 
 from policies.checkpoint import load_checkpoint
+from tests.cli_runner import one_line_error, sim2real
 
 TINY = Path(__file__).resolve().parents[1] / "data" / "train" / "tiny.yaml"
-
-
-def sim2real(*args, timeout=300):
-    return subprocess.run(
-        [sys.executable, "-m", "sim2real", *map(str, args)], capture_output=True, text=True, timeout=timeout
-    )
-
-
-def one_line_error(result):
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert result.returncode != 0 and len(lines) == 1, result.stderr
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,37 @@
+"""The deployment runtime, numpy and onnxruntime only: it runs the same way in sim2sim and on the robot.
+
+``PolicyRunner`` feeds an exported ONNX policy (contract checked against the robot YAML), the
+``ObservationBuilder`` rebuilds the training observation from measured state, the ``SafetyFilter``
+bounds every command and latches DAMP on faults, and ``Controller`` ties them into one tick.
+"""
+
+from sim2real.runtime.contract import CONTRACT_KEY, PolicyContract, read_contract
+from sim2real.runtime.controller import Controller, Tick
+from sim2real.runtime.errors import ContractError, MissingInputError, RefusalError, RobotSpecError
+from sim2real.runtime.observation import ObservationBuilder
+from sim2real.runtime.policy_runner import PolicyRunner, PolicyStep
+from sim2real.runtime.robot_spec import RobotSpec, load_robot_spec
+from sim2real.runtime.safety import SafetyConfig, SafetyFilter
+from sim2real.runtime.state import ImuReading, JointCommand, RobotState
+
+__all__ = [
+    "CONTRACT_KEY",
+    "ContractError",
+    "Controller",
+    "ImuReading",
+    "JointCommand",
+    "MissingInputError",
+    "ObservationBuilder",
+    "PolicyContract",
+    "PolicyRunner",
+    "PolicyStep",
+    "RefusalError",
+    "RobotSpec",
+    "RobotSpecError",
+    "RobotState",
+    "SafetyConfig",
+    "SafetyFilter",
+    "Tick",
+    "load_robot_spec",
+    "read_contract",
+]

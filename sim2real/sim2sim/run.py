@@ -1,0 +1,235 @@
+"""Run an exported policy on the robot in MuJoCo C through the deployment runtime, beside its MJX return.
+
+Each episode is drawn by the task (initial state, randomization, commands) with the same key the MJX
+evaluation uses for the same episode, so the two columns compare episode for episode. The policy runs
+at the contract's control rate through :class:`~sim2real.runtime.controller.Controller` (observation
+builder, onnxruntime, safety filter); the robot runs PD at physics rate with the injected latency and
+sensor noise; the task's own code scores every control period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jax
+import numpy as np
+import torch
+
+from policies.evaluation import Evaluator
+from sim.batched import BatchedEnv
+from sim.env import MjxEnv
+from sim2real.runtime.contract import PolicyContract
+from sim2real.runtime.controller import Controller
+from sim2real.runtime.errors import ContractError
+from sim2real.runtime.policy_runner import PolicyRunner
+from sim2real.runtime.robot_spec import RobotSpec
+from sim2real.runtime.safety import SafetyConfig, SafetyFilter
+from sim2real.sim2sim.mujoco_robot import MujocoRobot, SensorNoise
+from sim2real.sim2sim.scoring import TaskScorer
+from sim2real.sim2sim.task_fit import task_mismatches
+
+
+@dataclass(frozen=True)
+class Sim2SimSettings:
+    """How sim2sim runs."""
+
+    episodes: int = 8
+    """Episodes in MuJoCo C (and in the MJX evaluation beside it)."""
+    latency_ms: float = 0.0
+    """Delay from a command's computation to its effect on the motors."""
+    noise: SensorNoise = field(default_factory=SensorNoise)
+    """Sensor noise the C robot adds to what it reports."""
+    safety: SafetyConfig = field(default_factory=SafetyConfig)
+    """Bounds of the safety filter."""
+    seed: int = 0
+    """Seed of the episode draws (the MJX evaluation uses the same keys)."""
+
+
+@dataclass(frozen=True)
+class EpisodeOutcome:
+    """One sim2sim episode."""
+
+    episode_return: float
+    """Sum of the task's rewards."""
+    length: int
+    """Control steps played."""
+    fell: bool
+    """Ended by the task's failure condition (or diverged physics) before the time limit."""
+    fault: str | None
+    """The safety filter's latched fault, if any, with the step it latched at."""
+    linear_tracking_error: float | None
+    """Mean |commanded - measured| planar base velocity (m/s), for commanded tasks."""
+    yaw_tracking_error: float | None
+    """Mean |commanded - measured| yaw rate (rad/s), for commanded tasks."""
+    observation_mismatch: float | None
+    """Largest |runtime - task| observation entry (noise-free runs only)."""
+
+
+@dataclass(frozen=True)
+class Sim2SimReport:
+    """What ``sim2real sim2sim`` reports."""
+
+    policy: str
+    """The ONNX file."""
+    task: str
+    """The task name."""
+    settings: Sim2SimSettings
+    """How it ran."""
+    episodes: list[EpisodeOutcome]
+    """Per-episode outcomes in MuJoCo C."""
+    mjx_returns: np.ndarray
+    """The same policy's returns in MJX, episode for episode."""
+    inference_s: np.ndarray
+    """Every onnxruntime call's duration."""
+
+    @property
+    def mean_return(self) -> float:
+        """Mean MuJoCo C return."""
+        return float(np.mean([e.episode_return for e in self.episodes]))
+
+    @property
+    def mjx_mean_return(self) -> float:
+        """Mean MJX return of the same episodes."""
+        return float(np.mean(self.mjx_returns))
+
+    @property
+    def faults(self) -> list[str]:
+        """Every latched fault, one per episode that had one."""
+        return [f"episode {i}: {e.fault}" for i, e in enumerate(self.episodes) if e.fault]
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form."""
+        outcomes = self.episodes
+        mismatches = [e.observation_mismatch for e in outcomes if e.observation_mismatch is not None]
+        linear = [e.linear_tracking_error for e in outcomes if e.linear_tracking_error is not None]
+        yaw = [e.yaw_tracking_error for e in outcomes if e.yaw_tracking_error is not None]
+        micro = self.inference_s * 1e6
+        return {
+            "policy": self.policy,
+            "task": self.task,
+            "episodes": len(outcomes),
+            "latency_ms": self.settings.latency_ms,
+            "sensor_noise": vars(self.settings.noise),
+            "mujoco_return_mean": self.mean_return,
+            "mujoco_return_std": float(np.std([e.episode_return for e in outcomes])),
+            "mjx_return_mean": self.mjx_mean_return,
+            "return_ratio": self.mean_return / self.mjx_mean_return if self.mjx_mean_return else None,
+            "episode_length_mean": float(np.mean([e.length for e in outcomes])),
+            "falls": sum(e.fell for e in outcomes),
+            "faults": self.faults,
+            "linear_tracking_error": float(np.mean(linear)) if linear else None,
+            "yaw_tracking_error": float(np.mean(yaw)) if yaw else None,
+            "observation_mismatch_max": max(mismatches) if mismatches else None,
+            "inference_us_p50": float(np.percentile(micro, 50)) if micro.size else None,
+            "inference_us_p99": float(np.percentile(micro, 99)) if micro.size else None,
+        }
+
+    def format(self) -> str:
+        """A few readable lines."""
+        d = self.as_dict()
+        ratio = f"{100 * d['return_ratio']:.1f}%" if d["return_ratio"] is not None else "n/a"
+        lines = [
+            f"sim2sim {self.task}, {d['episodes']} episodes, latency {d['latency_ms']:g} ms: MuJoCo C return "
+            f"{d['mujoco_return_mean']:.1f} +- {d['mujoco_return_std']:.1f}, MJX {d['mjx_return_mean']:.1f} "
+            f"({ratio} kept)",
+            f"  episode length {d['episode_length_mean']:.0f}, falls {d['falls']}, faults {len(self.faults)}",
+        ]
+        if d["linear_tracking_error"] is not None:
+            linear, yaw = d["linear_tracking_error"], d["yaw_tracking_error"]
+            lines.append(f"  tracking error: linear {linear:.3f} m/s, yaw {yaw:.3f} rad/s")
+        if d["observation_mismatch_max"] is not None:
+            lines.append(f"  runtime vs task observation: max |diff| {d['observation_mismatch_max']:.2e}")
+        if d["inference_us_p50"] is not None:
+            lines.append(f"  inference p50 {d['inference_us_p50']:.0f} us, p99 {d['inference_us_p99']:.0f} us")
+        lines += [f"  fault: {fault}" for fault in self.faults]
+        return "\n".join(lines)
+
+
+def _noise_free(noise: SensorNoise) -> bool:
+    return not any(vars(noise).values())
+
+
+def _episode(
+    scorer: TaskScorer, robot: MujocoRobot, controller: Controller, key: jax.Array, noise_free: bool
+) -> tuple[EpisodeOutcome, list[float]]:
+    """Play one episode; returns its outcome and the inference durations."""
+    env = scorer.env
+    state = scorer.reset(key)
+    robot.set_model_fields(scorer.randomized_fields(state))
+    robot.reset(np.asarray(state.pipeline_state.qpos, np.float64), np.asarray(state.pipeline_state.qvel, np.float64))
+    controller.reset()
+    clean = scorer.clean_observation(state)
+    commanded = "command" in state.info
+    total, mismatch, timings, fault = 0.0, 0.0, [], None
+    linear, yaw = [], []
+    zero_action = np.zeros(env.action_size)
+    length, fell = 0, False
+    for step in range(env.config.episode_length):
+        command = np.asarray(state.info["command"], np.float64) if commanded else None
+        tick = controller.tick(robot.sense(), command)
+        if tick.fault and fault is None:
+            fault = f"step {step}: {tick.fault}"
+        if tick.observation is not None:
+            timings.append(tick.inference_s)
+            if noise_free:
+                mismatch = max(mismatch, float(np.max(np.abs(tick.observation - clean))))
+        action = zero_action if tick.action is None else tick.action
+        robot.send(tick.command, action)
+        robot.step(env.n_substeps)
+        state, clean = scorer.transition(state, robot.data, robot.active_action, action)
+        total += float(state.reward)
+        length = step + 1
+        if commanded:
+            lin, ang = robot.base_velocity()
+            linear.append(float(np.linalg.norm(command[:2] - lin[:2])))
+            yaw.append(abs(float(command[2] - ang[2])))
+        if float(state.done) > 0:
+            fell = float(state.info["truncation"]) == 0.0
+            break
+    outcome = EpisodeOutcome(
+        episode_return=total,
+        length=length,
+        fell=fell,
+        fault=fault,
+        linear_tracking_error=float(np.mean(linear)) if linear else None,
+        yaw_tracking_error=float(np.mean(yaw)) if yaw else None,
+        observation_mismatch=mismatch if noise_free else None,
+    )
+    return outcome, timings
+
+
+def check_policy_fits(contract: PolicyContract, env: MjxEnv, task: str, source: str) -> None:
+    """Refuse (one line) a policy whose contract does not fit the task's robot, observation or timing."""
+    contract.check_robot(RobotSpec.from_mapping(env.robot.config.model_dump(), str(env.robot.yaml_path)), source)
+    problems = task_mismatches(contract, env, task)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ContractError(f"{source}: does not fit task {task}: {problems[0]}{more}; export a policy of this task")
+
+
+def mjx_returns(env: MjxEnv, runner: PolicyRunner, episodes: int, seed: int) -> np.ndarray:
+    """The policy's returns in MJX (no runtime, no filter), one episode per env, same keys as sim2sim."""
+
+    def act(obs: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(runner.act(obs.numpy()))
+
+    return Evaluator(BatchedEnv(env, episodes), torch.device("cpu")).returns(act, jax.random.PRNGKey(seed))
+
+
+def run_sim2sim(policy: Path, env: MjxEnv, task: str, settings: Sim2SimSettings) -> Sim2SimReport:
+    """Play ``settings.episodes`` episodes in MuJoCo C and the same episodes in MJX."""
+    spec = RobotSpec.from_mapping(env.robot.config.model_dump(), str(env.robot.yaml_path))
+    runner = PolicyRunner(policy, spec)
+    check_policy_fits(runner.contract, env, task, str(policy))
+    controller = Controller(runner, SafetyFilter(spec, runner.contract.control_dt, settings.safety))
+    robot = MujocoRobot(env.robot, env.mj_model, settings.latency_ms / 1000.0, settings.noise, settings.seed)
+    scorer = TaskScorer(env)
+    keys = jax.random.split(jax.random.PRNGKey(settings.seed), settings.episodes)
+    outcomes, timings = [], []
+    for key in keys:
+        outcome, durations = _episode(scorer, robot, controller, key, _noise_free(settings.noise))
+        outcomes.append(outcome)
+        timings += durations
+    returns = mjx_returns(env, runner, settings.episodes, settings.seed)
+    return Sim2SimReport(str(policy), task, settings, outcomes, returns, np.asarray(timings))

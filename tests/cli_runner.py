@@ -1,0 +1,24 @@
+"""Run the ``sim2real`` command line as a user does: a real process, its exit code and its output."""
+
+import os
+import subprocess
+import sys
+
+
+def sim2real(*args, timeout=600):
+    """Run ``python -m sim2real ARGS``; returns the completed process (text output captured).
+
+    The environment is the test's minus ``TF_CPP_MIN_LOG_LEVEL``, which importing JAX in the test process
+    set, so the command runs with the logging a user's shell gives it.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return subprocess.run(
+        [sys.executable, "-m", "sim2real", *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+def one_line_error(result):
+    """The single stderr line of a command that failed (asserts it failed with exactly one line)."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode != 0 and len(lines) == 1, result.stderr
+    return lines[0]

@@ -1,0 +1,70 @@
+"""Policies the sim2real tests share: an untrained exported cart-pole policy and a briefly trained run."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+
+from policies.agent import OffPolicyAgent
+from policies.train_config import resolve_train_config
+from policies.trainer import build_agent
+from sim.env import MjxEnv
+from sim2real.export import DeployedPolicy, build_contract, write_onnx
+from sim2real.runtime.contract import CONTRACT_KEY
+from tasks.registry import make_env
+from tests.cli_runner import sim2real
+
+TINY = Path(__file__).resolve().parents[1] / "data" / "train" / "tiny.yaml"
+
+
+@dataclass
+class ExportedAgent:
+    """A fresh agent with non-trivial normalizer statistics, and its export."""
+
+    env: MjxEnv
+    agent: OffPolicyAgent
+    path: Path
+
+
+def export_fresh_agent(algo: str, folder: Path, task: str = "cartpole_balance") -> ExportedAgent:
+    """Build an untrained agent for ``task``, give its normalizer statistics, export it with its contract."""
+    torch.manual_seed(0)
+    env = make_env(task)
+    agent = build_agent(resolve_train_config(task, algo, None, {}), env, torch.device("cpu"))
+    size = agent.spec.obs_size
+    agent.obs_normalizer.update(torch.randn(512, size, dtype=torch.float64) * torch.linspace(0.1, 4, size) + 0.5)
+    agent.eval()
+    contract = build_contract(env, agent.actor.bound.numpy(), {"task": task, "algo": algo})
+    path = write_onnx(
+        DeployedPolicy(agent), contract.observation_size, {CONTRACT_KEY: contract.to_json()}, folder / f"{algo}.onnx"
+    )
+    return ExportedAgent(env, agent, path)
+
+
+@pytest.fixture(scope="session")
+def fresh_policy(tmp_path_factory) -> ExportedAgent:
+    """An untrained FastTD3 cart-pole policy, exported."""
+    return export_fresh_agent("fasttd3", tmp_path_factory.mktemp("fresh"))
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """A cart-pole FastTD3 run trained for 400 env steps by the CLI, exported to RUN/policy.onnx."""
+    run_dir = tmp_path_factory.mktemp("runs") / "tiny"
+    trained = sim2real(
+        "train",
+        "--task",
+        "cartpole_balance",
+        "--algo",
+        "fasttd3",
+        "--config",
+        TINY,
+        "--run-dir",
+        run_dir,
+        "--no-progress",
+    )
+    assert trained.returncode == 0, trained.stderr
+    exported = sim2real("export", run_dir)
+    assert exported.returncode == 0, exported.stderr
+    return run_dir
