@@ -4,6 +4,7 @@ import ast
 import importlib
 import inspect
 import pkgutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,33 @@ def test_no_package_imports_a_layer_above_it(package):
         if name in above
     ]
     assert not offenders
+
+
+RUNTIME_MAY_IMPORT = {"numpy", "onnxruntime", "yaml", "sim2real"}
+"""What ``sim2real/runtime`` may import besides the standard library (PyYAML only inside a function)."""
+
+
+def test_the_runtime_imports_only_numpy_onnxruntime_and_itself():
+    offenders = []
+    for path in _python_files("sim2real/runtime"):
+        for name in _imported_top_levels(path):
+            if name not in sys.stdlib_module_names and name not in RUNTIME_MAY_IMPORT:
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+            if name == "sim2real":
+                offenders += [
+                    f"{path.relative_to(ROOT)} imports {module}"
+                    for module in _imported_modules(path)
+                    if module.startswith("sim2real.") and not module.startswith("sim2real.runtime")
+                ]
+    assert not offenders
+
+
+def _imported_modules(path):
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+        elif isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
 
 
 def _modules():

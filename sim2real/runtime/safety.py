@@ -51,6 +51,8 @@ class SafetyFilter:
     """Bounds commands to a robot's limits and latches DAMP on faults."""
 
     def __init__(self, robot: RobotSpec, control_dt: float, config: SafetyConfig | None = None) -> None:
+        if not (np.isfinite(control_dt) and control_dt > 0):
+            raise ValueError(f"control_dt must be a finite, positive number of seconds, got {control_dt}")
         config = config or SafetyConfig()
         self.config = config
         self.lower = robot.column("lower") + config.position_margin
@@ -90,19 +92,30 @@ class SafetyFilter:
         self.fault = None
         self._previous = None
 
-    def check_state(self, position: np.ndarray, velocity: np.ndarray, imu: ImuReading | None) -> None:
-        """Latch DAMP on a non-finite measurement or a tilt beyond the limit."""
+    def _measured_fault(self, position: np.ndarray, velocity: np.ndarray) -> str | None:
+        """Why a measured joint state cannot be trusted, or None."""
+        if np.shape(position) != self.lower.shape or np.shape(velocity) != self.lower.shape:
+            return f"measured state has the wrong number of joints (expected {self.lower.size})"
         if not (np.isfinite(position).all() and np.isfinite(velocity).all()):
-            self.trip("non-finite joint state")
+            return "non-finite joint state"
+        return None
+
+    def check_state(self, position: np.ndarray, velocity: np.ndarray, imu: ImuReading | None) -> None:
+        """Latch DAMP on a malformed or non-finite measurement, or a tilt beyond the limit."""
+        fault = self._measured_fault(position, velocity)
+        if fault:
+            self.trip(fault)
             return
         if imu is None:
             return
         quat = np.asarray(imu.orientation_wxyz, dtype=np.float64)
-        norm = float(np.linalg.norm(quat)) if np.isfinite(quat).all() else 0.0
-        if norm < 1e-6 or not np.isfinite(imu.angular_velocity).all():
+        finite = quat.shape == (4,) and np.isfinite(quat).all() and np.isfinite(imu.angular_velocity).all()
+        largest = float(np.abs(quat).max()) if finite else 0.0
+        if largest < 1e-6:
             self.trip("non-finite or degenerate IMU reading")
             return
-        _, x, y, _ = quat / norm
+        quat = quat / largest  # rescale first, so a huge quaternion's norm cannot overflow
+        _, x, y, _ = quat / np.linalg.norm(quat)
         up = np.clip(1.0 - 2.0 * (x * x + y * y), -1.0, 1.0)
         tilt = float(np.arccos(up))
         if tilt > self.config.max_tilt_rad:
@@ -121,8 +134,8 @@ class SafetyFilter:
             self.trip(f"command has the wrong number of joints (expected {self.lower.size})")
         elif not all(np.isfinite(f).all() for f in fields):
             self.trip("non-finite command (policy output or gains)")
-        elif not (np.isfinite(position).all() and np.isfinite(velocity).all()):
-            self.trip("non-finite joint state")
+        elif self._measured_fault(position, velocity):
+            self.trip(str(self._measured_fault(position, velocity)))
         if self.latched:
             return self.damping()
         kp = np.clip(command.kp, 0.0, self.kp_max)
@@ -137,4 +150,4 @@ class SafetyFilter:
         target = np.clip(np.clip(target, low, high), self.lower, self.upper)
         self._previous = target
         speed = np.clip(command.velocity, -self.velocity_limit, self.velocity_limit)
-        return JointCommand(target, speed, kp, kd, torque)
+        return JointCommand(target.copy(), speed, kp, kd, torque)

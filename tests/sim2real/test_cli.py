@@ -26,6 +26,9 @@ def test_robots_lists_the_shipped_robots_with_their_mass(capsys):
         (["frobnicate"], "unknown command 'frobnicate'"),
         (["bench", "env", "--task", "cartpole_juggle"], "--task: cartpole_juggle: unknown task"),
         (["bench", "env", "--num-envs", "0"], "--num-envs: 0: must be at least 1"),
+        (["bench", "export", "--iterations", "1"], "--iterations: 1: must be at least 10"),
+        (["inspect", "nowhere.onnx"], "nowhere.onnx: no such policy file"),
+        (["inspect", "README.md"], "README.md: not a readable ONNX model"),
     ],
 )
 def test_user_mistakes_get_one_line_and_exit_two(argv, needle, capsys):
