@@ -4,7 +4,8 @@ Every policy the training presets would ship (each registered task x FastTD3/Fas
 network: FastTD3's published 512-256-128 actor on a 235-entry observation with 12 actions (a humanoid MLP).
 Weights are random; the observation normalizer gets non-trivial statistics so its folded constants run.
 Each policy is exported with :func:`sim2real.export.write_onnx` (with its real contract) and run on one
-observation (batch 1, float32) by the deployment runtime's one-thread onnxruntime session, and by torch
+observation (batch 1, float32) exactly as the deployment runtime runs it (a one-thread onnxruntime session
+with input and output bound to fixed buffers, :class:`~sim2real.runtime.policy_runner.BoundInference`), and by torch
 eager on the same module with one intra-op thread under ``inference_mode``. Before timing, both outputs
 must agree; then the two contenders alternate in rounds so that machine noise hits each alike. The goal:
 the reference network's onnxruntime p99 at or below 50 microseconds.
@@ -30,8 +31,8 @@ from policies.fast_td3 import FastTD3, FastTD3Config
 from policies.train_config import LEARNERS, resolve_train_config
 from policies.trainer import build_agent
 from sim2real.export import DeployedPolicy, build_contract, write_onnx
-from sim2real.runtime.contract import CONTRACT_KEY, INPUT_NAME
-from sim2real.runtime.policy_runner import single_thread_session
+from sim2real.runtime.contract import CONTRACT_KEY
+from sim2real.runtime.policy_runner import BoundInference, single_thread_session
 from tasks.registry import make_env, task_names
 
 REFERENCE_OBS_SIZE = 235
@@ -174,9 +175,9 @@ def _latency(durations_ns: np.ndarray) -> Latency:
     return Latency(float(p50), float(p99), float(durations_ns.max()) / 1e3)
 
 
-def _max_abs_diff(name: str, session: ort.InferenceSession, policy: DeployedPolicy, obs: np.ndarray) -> float:
+def _max_abs_diff(name: str, inference: BoundInference, policy: DeployedPolicy, obs: np.ndarray) -> float:
     """How far onnxruntime's action is from torch's; RuntimeError beyond :data:`TOLERANCE` (a broken export)."""
-    ort_action = session.run(None, {INPUT_NAME: obs})[0]
+    ort_action = inference(obs[0])[None]
     torch_action = policy(torch.from_numpy(obs)).numpy()
     diff = float(np.abs(ort_action - torch_action).max())
     if not diff <= TOLERANCE:
@@ -189,12 +190,13 @@ def _measure(subject: _Subject, folder: Path, iterations: int, rounds: int) -> E
     policy = DeployedPolicy(subject.agent)
     out = folder / f"{subject.name.replace('/', '-')}.onnx"
     path = write_onnx(policy, subject.agent.spec.obs_size, subject.metadata, out)
-    session = single_thread_session(path)
+    spec = subject.agent.spec
+    inference = BoundInference(single_thread_session(path), spec.obs_size, spec.action_bound.shape[0])
     per_round = max(1, iterations // rounds)
     with _torch_threads(1), torch.inference_mode():
-        diff = _max_abs_diff(subject.name, session, policy, subject.obs)
+        diff = _max_abs_diff(subject.name, inference, policy, subject.obs)
         contenders = {
-            "ort": functools.partial(session.run, None, {INPUT_NAME: subject.obs}),
+            "ort": functools.partial(inference, subject.obs[0]),
             "torch": functools.partial(policy, torch.from_numpy(subject.obs)),
         }
         latency = _alternate(contenders, per_round, rounds)

@@ -32,6 +32,9 @@ def export_fresh_agent(algo: str, folder: Path, task: str = "cartpole_balance") 
     torch.manual_seed(0)
     env = make_env(task)
     agent = build_agent(resolve_train_config(task, algo, None, {}), env, torch.device("cpu"))
+    for parameter in agent.actor.parameters():  # FastSAC's heads start at zero: give the policy an output
+        if not parameter.detach().any():
+            torch.nn.init.normal_(parameter, 0.0, 0.1)
     size = agent.spec.obs_size
     agent.obs_normalizer.update(torch.randn(512, size, dtype=torch.float64) * torch.linspace(0.1, 4, size) + 0.5)
     agent.eval()

@@ -30,8 +30,8 @@ def test_onnx_matches_the_torch_policy_to_1e5_on_1000_observations_normalizer_in
     assert got.shape == expected.shape == (OBSERVATIONS, exported.env.action_size)
     assert np.abs(got - expected).max() < 1e-5
     assert np.abs(expected).max() > 1e-3  # the policy is not trivially zero
-    single = runner.act(obs[0].numpy())  # dynamic batch: one observation works too
-    assert np.abs(single - expected[0]).max() < 1e-5
+    one_by_one = np.stack([runner.act(o) for o in obs[:50].numpy()])  # the runtime's bound single-observation path
+    assert np.abs(one_by_one - expected[:50]).max() < 1e-5
 
 
 def test_the_graph_takes_obs_gives_action_with_a_dynamic_batch_and_holds_the_contract(fresh_policy):
