@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+from sim2real.cli import main
+
 
 def sim2real(*args, timeout=600):
     """Run ``python -m sim2real ARGS``; returns the completed process (text output captured).
@@ -15,6 +17,16 @@ def sim2real(*args, timeout=600):
     return subprocess.run(
         [sys.executable, "-m", "sim2real", *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env
     )
+
+
+def in_process(capsys, *args):
+    """Run ``sim2real ARGS`` through :func:`sim2real.cli.main` in this process (no interpreter start-up).
+
+    For refusals and other quick paths; returns the same shape as :func:`sim2real`.
+    """
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(list(args), code, captured.out, captured.err)
 
 
 def one_line_error(result):

@@ -68,6 +68,7 @@ def tiny_run(tmp_path_factory) -> Path:
         "--no-progress",
     )
     assert trained.returncode == 0, trained.stderr
+    assert "last eval return" in trained.stdout
     exported = sim2real("export", run_dir)
     assert exported.returncode == 0, exported.stderr
     return run_dir

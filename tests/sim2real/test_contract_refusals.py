@@ -11,7 +11,7 @@ from sim2real.export import DeployedPolicy, build_contract, write_onnx
 from sim2real.runtime.contract import CONTRACT_KEY, PolicyContract
 from sim2real.runtime.errors import ContractError
 from sim2real.runtime.robot_spec import RobotSpec
-from tests.cli_runner import one_line_error, sim2real
+from tests.cli_runner import in_process, one_line_error
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +63,11 @@ REFUSALS = {
 
 @pytest.mark.parametrize("case", sorted(REFUSALS))
 def test_sim2sim_refuses_a_policy_that_does_not_fit_in_one_line_naming_the_mismatch(
-    case, fresh_policy, short_task, tmp_path
+    case, fresh_policy, short_task, tmp_path, capsys
 ):
     edit, message = REFUSALS[case]
     policy = rewritten(fresh_policy.path, tmp_path / f"{case}.onnx", edit)
-    result = sim2real("sim2sim", "--policy", policy, "--task", short_task, "--episodes", "1")
+    result = in_process(capsys, "sim2sim", "--policy", policy, "--task", short_task, "--episodes", "1")
     assert result.returncode == 2
     assert message in one_line_error(result)
     assert "Traceback" not in result.stderr
@@ -159,13 +159,13 @@ def test_a_contract_that_contradicts_itself_is_refused_on_read():
         PolicyContract.from_json("{", "policy.onnx")
 
 
-def test_a_policy_that_outputs_nan_is_damped_and_sim2sim_reports_it(fresh_policy, short_task, tmp_path):
+def test_a_policy_that_outputs_nan_is_damped_and_sim2sim_reports_it(fresh_policy, short_task, tmp_path, capsys):
     policy = DeployedPolicy(fresh_policy.agent)
     with torch.no_grad():
         policy.actor.head.bias.fill_(float("nan"))
     contract = build_contract(fresh_policy.env, np.ones(1), {"task": "cartpole_balance"})
     path = write_onnx(policy, 5, {CONTRACT_KEY: contract.to_json()}, tmp_path / "nan.onnx")
-    result = sim2real("sim2sim", "--policy", path, "--task", short_task, "--episodes", "2", "--json")
+    result = in_process(capsys, "sim2sim", "--policy", path, "--task", short_task, "--episodes", "2", "--json")
     assert result.returncode == 1
     assert "latched DAMP" in one_line_error(result) and "non-finite command" in result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])

@@ -10,7 +10,7 @@ import torch
 
 from sim2real.runtime.contract import CONTRACT_KEY, read_contract
 from sim2real.runtime.policy_runner import PolicyRunner
-from tests.cli_runner import one_line_error, sim2real
+from tests.cli_runner import in_process, one_line_error
 from tests.sim2real.conftest import export_fresh_agent
 
 OBSERVATIONS = 1000
@@ -51,21 +51,21 @@ def test_the_graph_takes_obs_gives_action_with_a_dynamic_batch_and_holds_the_con
     ]
 
 
-def test_export_command_writes_the_policy_and_inspect_prints_its_contract(tiny_run):
+def test_export_command_writes_the_policy_and_inspect_prints_its_contract(tiny_run, capsys):
     policy = tiny_run / "policy.onnx"
     contract = read_contract(policy)
     assert contract.robot == "cartpole" and contract.task == "cartpole_balance"
     assert contract.training["algo"] == "fasttd3" and contract.training["env_steps"] == 400
     assert len(contract.training["config_sha256"]) == 64
-    shown = sim2real("inspect", policy)
+    shown = in_process(capsys, "inspect", policy)
     assert shown.returncode == 0, shown.stderr
     for expected in ("robot cartpole", "torque control", "every 10 ms", "slider", "pole_angle", "joint_cos_sin"):
         assert expected in shown.stdout
-    as_json = sim2real("inspect", policy, "--json")
+    as_json = in_process(capsys, "inspect", policy, "--json")
     assert json.loads(as_json.stdout)["joint_names"] == ["slider"]
 
 
-def test_export_refuses_bad_destinations_in_one_line_and_leaves_no_file(tiny_run, tmp_path):
+def test_export_refuses_bad_destinations_in_one_line_and_leaves_no_file(tiny_run, tmp_path, capsys):
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)
@@ -76,7 +76,7 @@ def test_export_refuses_bad_destinations_in_one_line_and_leaves_no_file(tiny_run
     if os.geteuid() != 0:  # root writes anywhere
         cases[locked / "p.onnx"] = "not writable"
     for out, message in cases.items():
-        assert message in one_line_error(sim2real("export", tiny_run, "--out", out))
+        assert message in one_line_error(in_process(capsys, "export", tiny_run, "--out", out))
         assert not out.exists()
     assert not list(tmp_path.rglob("*.tmp"))
-    assert "no such run folder" in one_line_error(sim2real("export", tmp_path / "nothing"))
+    assert "no such run folder" in one_line_error(in_process(capsys, "export", tmp_path / "nothing"))

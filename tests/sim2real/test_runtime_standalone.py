@@ -13,14 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from packaging.requirements import Requirement
 
-from policies.train_config import resolve_train_config
-from policies.trainer import build_agent
-from sim2real.export import CONTRACT_KEY, DeployedPolicy, build_contract, write_onnx
 from sim2real.runtime import Controller, PolicyRunner, RobotSpec, RobotState, SafetyFilter
-from tasks.registry import make_env
 
 REPO = Path(__file__).resolve().parents[2]
 FORBIDDEN = ("jax", "torch", "yaml", "pydantic", "mujoco", "onnx", "sim", "tasks", "policies")
@@ -142,21 +137,11 @@ def minimal_python(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory) -> tuple[Path, Path]:
-    """An untrained cartpole_balance policy (normalizer fed random data) as ONNX, and its robot as JSON."""
-    folder = tmp_path_factory.mktemp("policy")
-    config = resolve_train_config("cartpole_balance", "fasttd3", None, {})
-    env = make_env("cartpole_balance")
-    torch.manual_seed(0)
-    agent = build_agent(config, env, torch.device("cpu"))
-    agent.obs_normalizer.update(torch.randn(256, env.actor_layout.size) * 2)
-    contract = build_contract(env, agent.actor.bound.numpy(), {"task": "cartpole_balance"})
-    policy = write_onnx(
-        DeployedPolicy(agent), contract.observation_size, {CONTRACT_KEY: contract.to_json()}, folder / "policy.onnx"
-    )
-    spec = folder / "robot.json"
-    spec.write_text(json.dumps(env.robot.config.model_dump()))
-    return policy, spec
+def exported(fresh_policy, tmp_path_factory) -> tuple[Path, Path]:
+    """The shared untrained cart-pole policy as ONNX, and its robot as JSON."""
+    spec = tmp_path_factory.mktemp("robot") / "robot.json"
+    spec.write_text(json.dumps(fresh_policy.env.robot.config.model_dump()))
+    return fresh_policy.path, spec
 
 
 def ticks_here(policy: Path, spec_path: Path) -> list[dict]:

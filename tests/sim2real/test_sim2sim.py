@@ -9,7 +9,7 @@ import pytest
 from sim.robot import load_robot
 from sim2real.runtime.state import JointCommand
 from sim2real.sim2sim.mujoco_robot import MujocoRobot, SensorNoise
-from tests.cli_runner import sim2real
+from tests.cli_runner import in_process, sim2real
 
 
 @pytest.fixture(scope="module")
@@ -36,23 +36,23 @@ def test_sim2sim_scores_the_same_episodes_as_mjx_and_feeds_the_policy_the_task_o
     assert report["linear_tracking_error"] is None  # the cart-pole takes no velocity command
 
 
-def test_sim2sim_defaults_to_the_task_the_policy_was_trained_on(tiny_run):
-    result = sim2real("sim2sim", "--policy", tiny_run / "policy.onnx", "--episodes", "1", "--json")
+def test_sim2sim_defaults_to_the_task_the_policy_was_trained_on(tiny_run, capsys):
+    result = in_process(capsys, "sim2sim", "--policy", tiny_run / "policy.onnx", "--episodes", "1", "--json")
     report = last_json(result)
     assert report["task"] == "cartpole_balance" and report["episode_length_mean"] <= 1000
 
 
-def test_sim2sim_refuses_bad_flags_in_one_line(tiny_run):
+def test_sim2sim_refuses_bad_flags_in_one_line(tiny_run, capsys):
     for flags, message in (
         (["--episodes", "0"], "--episodes: 0: must be at least 1"),
         (["--latency-ms", "-5"], "--latency-ms: -5.0: must be a finite number >= 0"),
         (["--gyro-noise", "nan"], "--gyro-noise"),
         (["--task", "cartpole_juggle"], "unknown task"),
     ):
-        result = sim2real("sim2sim", "--policy", tiny_run / "policy.onnx", *flags)
+        result = in_process(capsys, "sim2sim", "--policy", tiny_run / "policy.onnx", *flags)
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert result.returncode == 2 and len(lines) == 1 and message in lines[0], result.stderr
-    missing = sim2real("sim2sim", "--policy", "nowhere.onnx")
+    missing = in_process(capsys, "sim2sim", "--policy", "nowhere.onnx")
     assert missing.returncode == 2 and "no such policy file" in missing.stderr
 
 

@@ -8,33 +8,12 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from matplotlib.image import imread
 
 from policies.checkpoint import load_checkpoint
 from tests.cli_runner import one_line_error, sim2real
 
 TINY = Path(__file__).resolve().parents[1] / "data" / "train" / "tiny.yaml"
-
-
-@pytest.fixture(scope="module")
-def trained_run(tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("runs") / "tiny"
-    result = sim2real(
-        "train",
-        "--task",
-        "cartpole_balance",
-        "--algo",
-        "fasttd3",
-        "--config",
-        TINY,
-        "--run-dir",
-        run_dir,
-        "--no-progress",
-    )
-    assert result.returncode == 0, result.stderr
-    assert "last eval return" in result.stdout
-    return run_dir
 
 
 def test_a_run_killed_with_sigkill_resumes_from_its_last_checkpoint_and_finishes(tmp_path):
@@ -58,17 +37,17 @@ def test_a_run_killed_with_sigkill_resumes_from_its_last_checkpoint_and_finishes
     assert not list(run_dir.glob(".*.tmp"))  # a temporary file the kill may have left is gone
 
 
-def test_eval_reports_returns_of_the_latest_policy_as_json(trained_run):
-    result = sim2real("eval", trained_run, "--episodes", "3", "--json")
+def test_eval_reports_returns_of_the_latest_policy_as_json(tiny_run):
+    result = sim2real("eval", tiny_run, "--episodes", "3", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["episodes"] == 3 and report["env_steps"] == 400 and report["algo"] == "fasttd3"
     assert 0.0 <= report["return_min"] <= report["return_mean"] <= report["return_max"] <= 50.0
 
 
-def test_plot_writes_a_png_of_the_learning_curves(trained_run, tmp_path):
+def test_plot_writes_a_png_of_the_learning_curves(tiny_run, tmp_path):
     out = tmp_path / "curves.png"
-    result = sim2real("plot", trained_run, "--out", out)
+    result = sim2real("plot", tiny_run, "--out", out)
     assert result.returncode == 0, result.stderr
     image = imread(out)
     assert image.shape[0] > 300 and image.shape[1] > 800 and image.std() > 0.01
@@ -83,8 +62,8 @@ def test_unknown_task_or_algorithm_lists_the_valid_ones(tmp_path):
     assert "ddpg" in line and "fasttd3, fastsac, brax_ppo, brax_sac" in line
 
 
-def test_a_truncated_or_corrupt_checkpoint_gives_one_line(trained_run, tmp_path):
-    data = (trained_run / "checkpoint.pt").read_bytes()
+def test_a_truncated_or_corrupt_checkpoint_gives_one_line(tiny_run, tmp_path):
+    data = (tiny_run / "checkpoint.pt").read_bytes()
     truncated = tmp_path / "truncated"
     truncated.mkdir()
     (truncated / "checkpoint.pt").write_bytes(data[: len(data) // 2])
@@ -98,10 +77,10 @@ def test_a_truncated_or_corrupt_checkpoint_gives_one_line(trained_run, tmp_path)
     assert "no such run folder" in one_line_error(sim2real("eval", tmp_path / "missing"))
 
 
-def test_resuming_under_a_changed_config_is_refused_naming_the_fields(trained_run):
-    before = (trained_run / "checkpoint.pt").read_bytes()
-    line = one_line_error(sim2real("train", "--run-dir", trained_run, "--resume", "--seed", "7", "--num-envs", "8"))
+def test_resuming_under_a_changed_config_is_refused_naming_the_fields(tiny_run):
+    before = (tiny_run / "checkpoint.pt").read_bytes()
+    line = one_line_error(sim2real("train", "--run-dir", tiny_run, "--resume", "--seed", "7", "--num-envs", "8"))
     assert "num_envs (run has 4, now 8)" in line and "seed (run has 0, now 7)" in line
-    line = one_line_error(sim2real("train", "--task", "cartpole_balance", "--run-dir", trained_run))
+    line = one_line_error(sim2real("train", "--task", "cartpole_balance", "--run-dir", tiny_run))
     assert "--resume" in line
-    assert (trained_run / "checkpoint.pt").read_bytes() == before
+    assert (tiny_run / "checkpoint.pt").read_bytes() == before
