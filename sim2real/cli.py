@@ -307,7 +307,7 @@ def _run_export(cmd: ExportCmd) -> int:
 
 def _run_inspect(cmd: InspectCmd) -> int:
     from sim2real.inspect_policy import describe_contract
-    from sim2real.runtime.contract import read_contract
+    from sim2real.runtime.policy_runner import read_contract
 
     contract = read_contract(cmd.policy)
     print(contract.to_json() if cmd.json else describe_contract(contract, str(cmd.policy)))
@@ -329,7 +329,7 @@ def _run_sim2sim(cmd: Sim2SimCmd) -> int:
         if not 0.0 <= value < float("inf"):
             raise ConfigError.single(flag, str(value), "must be a finite number >= 0")
     _prepare_jax()
-    from sim2real.runtime.contract import read_contract
+    from sim2real.runtime.policy_runner import read_contract
     from sim2real.sim2sim.mujoco_robot import SensorNoise
     from sim2real.sim2sim.run import Sim2SimSettings, run_sim2sim
     from sim2real.sim2sim.task_env import task_env

@@ -5,11 +5,11 @@
 bounds every command and latches DAMP on faults, and ``Controller`` ties them into one tick.
 """
 
-from sim2real.runtime.contract import CONTRACT_KEY, PolicyContract, read_contract
+from sim2real.runtime.contract import CONTRACT_KEY, PolicyContract
 from sim2real.runtime.controller import Controller, Tick
 from sim2real.runtime.errors import ContractError, MissingInputError, RefusalError, RobotSpecError
 from sim2real.runtime.observation import ObservationBuilder
-from sim2real.runtime.policy_runner import PolicyRunner, PolicyStep
+from sim2real.runtime.policy_runner import PolicyRunner, PolicyStep, read_contract
 from sim2real.runtime.robot_spec import RobotSpec, load_robot_spec
 from sim2real.runtime.safety import SafetyConfig, SafetyFilter
 from sim2real.runtime.state import ImuReading, JointCommand, RobotState

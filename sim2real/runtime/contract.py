@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -243,22 +242,6 @@ def _per_joint_differences(name: str, ours: np.ndarray, theirs: np.ndarray, join
     return [
         f"{name} of {joints[i]} differs: policy {ours[i]:g}, robot YAML {theirs[i]:g}" for i in np.flatnonzero(differ)
     ]
-
-
-def read_contract(path: str | Path) -> PolicyContract:
-    """The contract stored in an ONNX file; :class:`ContractError` when there is none or it is malformed."""
-    import onnxruntime as ort
-
-    path = Path(path)
-    if not path.is_file():
-        raise ContractError(f"{path}: no such policy file; give the .onnx written by sim2real export")
-    try:
-        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    except Exception as exc:
-        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        fix = "give the .onnx written by sim2real export"
-        raise ContractError(f"{path}: not a readable ONNX model ({first}); {fix}") from None
-    return contract_of_session(session, str(path))
 
 
 def contract_of_session(session: Any, source: str) -> PolicyContract:

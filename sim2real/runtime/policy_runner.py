@@ -49,6 +49,22 @@ class BoundInference:
         return self._action[0].copy()
 
 
+def open_policy(path: str | Path) -> ort.InferenceSession:
+    """A one-thread session of an ONNX policy file; :class:`ContractError` (one line) when missing or unreadable."""
+    if not Path(path).is_file():
+        raise ContractError(f"{path}: no such policy file; give the .onnx written by sim2real export")
+    try:
+        return single_thread_session(path)
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        raise ContractError(f"{path}: not a readable ONNX model ({first}); export it with sim2real export") from None
+
+
+def read_contract(path: str | Path) -> PolicyContract:
+    """The policy contract stored in an ONNX file; :class:`ContractError` when there is none or it is malformed."""
+    return contract_of_session(open_policy(path), str(path))
+
+
 @dataclass(frozen=True)
 class PolicyStep:
     """What one policy tick produced."""
@@ -68,16 +84,7 @@ class PolicyRunner:
 
     def __init__(self, policy: str | Path, robot: RobotSpec | None = None) -> None:
         source = str(policy)
-        path = Path(policy)
-        if not path.is_file():
-            raise ContractError(f"{source}: no such policy file; give the .onnx written by sim2real export")
-        try:
-            self.session = single_thread_session(path)
-        except Exception as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
-            raise ContractError(
-                f"{source}: not a readable ONNX model ({first}); export it with sim2real export"
-            ) from None
+        self.session = open_policy(policy)
         self.contract: PolicyContract = contract_of_session(self.session, source)
         self._check_io(source)
         if robot is not None:

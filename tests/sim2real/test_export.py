@@ -8,8 +8,8 @@ import onnx
 import pytest
 import torch
 
-from sim2real.runtime.contract import CONTRACT_KEY, read_contract
-from sim2real.runtime.policy_runner import PolicyRunner
+from sim2real.runtime.contract import CONTRACT_KEY
+from sim2real.runtime.policy_runner import PolicyRunner, read_contract
 from tests.cli_runner import in_process, one_line_error
 from tests.sim2real.conftest import export_fresh_agent
 
