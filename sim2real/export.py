@@ -84,10 +84,7 @@ def build_contract(env: MjxEnv, bound: np.ndarray, training: dict[str, Any]) -> 
         kd=tuple(float(j.kd) for j in joints),
         control_dt=float(env.config.ctrl_dt),
         observation_size=env.actor_layout.size,
-        observation=tuple(
-            ObservationTermSpec(**{**term, "joints": tuple(term["joints"])})
-            for term in env.actor_layout.contract_terms()
-        ),
+        observation=tuple(ObservationTermSpec.from_dict(term) for term in env.actor_layout.contract_terms()),
         commands=None
         if commands is None
         else CommandRanges(

@@ -55,6 +55,11 @@ class ObservationTermSpec:
     period_steps: int | None = None
     """Gait period in control steps (``gait_phase``)."""
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ObservationTermSpec:
+        """A term from its JSON form (joints as a list)."""
+        return cls(**{**data, "joints": tuple(data.get("joints", ()))})
+
     def expected_size(self, action_size: int) -> int:
         """The size its kind and joints imply."""
         if self.kind in _JOINT_SIZES:
@@ -112,6 +117,11 @@ class PolicyContract:
     """Layout version of this contract."""
 
     @property
+    def command_size(self) -> int:
+        """Entries of the velocity command (3 when the contract names no command ranges)."""
+        return len(self.commands.names) if self.commands else 3
+
+    @property
     def action_size(self) -> int:
         """Entries of the action vector."""
         return len(self.joint_names)
@@ -139,9 +149,7 @@ class PolicyContract:
                 f"{source}: policy contract schema {version!r} is not {SCHEMA_VERSION}; re-export with this version"
             )
         try:
-            terms = tuple(
-                ObservationTermSpec(**{**t, "joints": tuple(t.get("joints", ()))}) for t in data["observation"]
-            )
+            terms = tuple(ObservationTermSpec.from_dict(t) for t in data["observation"])
             commands = data.get("commands")
             contract = cls(
                 **{

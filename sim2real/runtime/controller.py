@@ -34,7 +34,6 @@ class Controller:
     def __init__(self, runner: PolicyRunner, safety: SafetyFilter) -> None:
         self.runner = runner
         self.safety = safety
-        self._command_size = len(runner.contract.commands.names) if runner.contract.commands else 3
 
     def reset(self) -> None:
         """Clear the fault latch and the policy's memory (last action, gait phase)."""
@@ -51,9 +50,9 @@ class Controller:
             else:
                 self.safety.check_state(position, velocity, state.imu)
                 if command is not None and not (
-                    np.shape(command) == (self._command_size,) and np.isfinite(command).all()
+                    np.shape(command) == (self.runner.contract.command_size,) and np.isfinite(command).all()
                 ):
-                    self.safety.trip(f"velocity command is not {self._command_size} finite numbers")
+                    self.safety.trip(f"velocity command is not {self.runner.contract.command_size} finite numbers")
         if self.safety.latched:
             return Tick(self.safety.damping(), None, None, 0.0, self.safety.fault)
         try:

@@ -90,7 +90,6 @@ class ObservationBuilder:
         self.joints_read = tuple(dict.fromkeys(j for t in self.terms for j in t.joints))
         self._default = dict(zip(contract.joint_names, contract.default_pose, strict=True))
         self._joint_map = JointMap(self.joints_read)
-        self._command_size = len(contract.commands.names) if contract.commands else 3
 
     def build(self, state: RobotState, command: np.ndarray | None, last_action: np.ndarray, step: int) -> np.ndarray:
         """The float32 observation vector (``command`` None means zero command)."""
@@ -101,7 +100,7 @@ class ObservationBuilder:
             state=state,
             positions=dict(zip(self.joints_read, position.tolist(), strict=True)),
             velocities=dict(zip(self.joints_read, velocity.tolist(), strict=True)),
-            command=np.zeros(self._command_size) if command is None else np.asarray(command, dtype=np.float64),
+            command=np.zeros(self.contract.command_size) if command is None else np.asarray(command, dtype=np.float64),
             last_action=np.asarray(last_action, dtype=np.float64),
             step=step,
         )

@@ -134,8 +134,8 @@ class SafetyFilter:
             self.trip(f"command has the wrong number of joints (expected {self.lower.size})")
         elif not all(np.isfinite(f).all() for f in fields):
             self.trip("non-finite command (policy output or gains)")
-        elif self._measured_fault(position, velocity):
-            self.trip(str(self._measured_fault(position, velocity)))
+        elif measured_fault := self._measured_fault(position, velocity):
+            self.trip(measured_fault)
         if self.latched:
             return self.damping()
         kp = np.clip(command.kp, 0.0, self.kp_max)

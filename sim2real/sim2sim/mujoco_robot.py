@@ -67,6 +67,7 @@ class MujocoRobot:
         self.effort_limit = np.array([j.effort_limit for j in robot.config.joints])
         imu = robot.config.imu_site
         self._imu_site = self.model.site(imu).id if imu is not None else None
+        self._base = self.model.body(robot.config.base_body).id
         self._changed: tuple[str, ...] = ()
         self.reset(self.model.qpos0, np.zeros(self.model.nv))
 
@@ -151,6 +152,5 @@ class MujocoRobot:
     def base_velocity(self) -> tuple[np.ndarray, np.ndarray]:
         """Linear and angular velocity of the base body in its own frame."""
         velocity = np.empty(6)
-        base = self.model.body(self.robot.config.base_body).id
-        mujoco.mj_objectVelocity(self.model, self.data, mujoco.mjtObj.mjOBJ_BODY, base, velocity, 1)
+        mujoco.mj_objectVelocity(self.model, self.data, mujoco.mjtObj.mjOBJ_BODY, self._base, velocity, 1)
         return velocity[3:], velocity[:3]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from sim.env import MjxEnv
-from sim2real.runtime.contract import PolicyContract
+from sim2real.runtime.contract import ObservationTermSpec, PolicyContract
 
 _COMPARED = ("kind", "joints", "size", "scale", "clip", "period_steps")
 
@@ -19,22 +19,19 @@ def task_mismatches(contract: PolicyContract, env: MjxEnv, task: str) -> list[st
         problems.append(
             f"observation size differs: policy {contract.observation_size}, task {task} {env.actor_layout.size}"
         )
-    theirs = env.actor_layout.contract_terms()
-    ours = [
-        {"name": t.name, "kind": t.kind, "joints": list(t.joints), "size": t.size, "scale": t.scale, "clip": t.clip}
-        | {"period_steps": t.period_steps}
-        for t in contract.observation
-    ]
-    if [t["name"] for t in ours] != [t["name"] for t in theirs]:
+    ours = contract.observation
+    theirs = [ObservationTermSpec.from_dict(term) for term in env.actor_layout.contract_terms()]
+    if [t.name for t in ours] != [t.name for t in theirs]:
         problems.append(
-            f"observation terms differ: policy [{', '.join(t['name'] for t in ours)}], "
-            f"task {task} [{', '.join(t['name'] for t in theirs)}]"
+            f"observation terms differ: policy [{', '.join(t.name for t in ours)}], "
+            f"task {task} [{', '.join(t.name for t in theirs)}]"
         )
         return problems
     for mine, task_term in zip(ours, theirs, strict=True):
         for key in _COMPARED:
-            if mine[key] != task_term[key]:
+            policy_value, task_value = getattr(mine, key), getattr(task_term, key)
+            if policy_value != task_value:
                 problems.append(
-                    f"observation term '{mine['name']}' {key} differs: policy {mine[key]}, task {task_term[key]}"
+                    f"observation term '{mine.name}' {key} differs: policy {policy_value}, task {task_value}"
                 )
     return problems

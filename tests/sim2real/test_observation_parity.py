@@ -146,7 +146,7 @@ def test_every_term_kind_matches_on_a_floating_robot_with_an_imu(tmp_path):
         kd=(1.0, 1.0),
         control_dt=0.02,
         observation_size=layout.size,
-        observation=tuple(ObservationTermSpec(**{**t, "joints": tuple(t["joints"])}) for t in layout.contract_terms()),
+        observation=tuple(ObservationTermSpec.from_dict(t) for t in layout.contract_terms()),
     )
     assert contract.inconsistency() is None
     got = runtime_observations(
