@@ -32,18 +32,21 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 # The main job: validate the shipped assets, train the default task with FastTD3 (GPU if present,
-# CPU otherwise; a fresh run each time), evaluate it, plot its learning curves, export it to ONNX
-# and run the exported policy in MuJoCo C through the deployment runtime (sim2sim).
+# CPU otherwise; a fresh run each time), evaluate it, export it to ONNX, run the exported policy in
+# MuJoCo C through the deployment runtime (sim2sim), then render its video and plot its learning curves.
 DEMO_RUN := runs/demo-cartpole_balance-fasttd3
 demo: $(STAMP)
 	$(BIN)/sim2real validate assets/robots/*/robot.yaml
 	rm -rf $(DEMO_RUN)
 	$(BIN)/sim2real train --task cartpole_balance --algo fasttd3 --run-dir $(DEMO_RUN)
 	$(BIN)/sim2real eval $(DEMO_RUN) --episodes 16
-	$(BIN)/sim2real plot $(DEMO_RUN) --out $(DEMO_RUN)/learning_curves.png
 	$(BIN)/sim2real export $(DEMO_RUN) --out $(DEMO_RUN)/policy.onnx
 	$(BIN)/sim2real inspect $(DEMO_RUN)/policy.onnx
 	$(BIN)/sim2real sim2sim --policy $(DEMO_RUN)/policy.onnx --episodes 16
+	$(BIN)/sim2real rollout --policy $(DEMO_RUN)/policy.onnx --engine mujoco --video $(DEMO_RUN)/rollout.mp4
+	$(BIN)/sim2real plot $(DEMO_RUN) --out $(DEMO_RUN)/learning_curves.png
+	@echo "demo video: $(DEMO_RUN)/rollout.mp4"
+	@echo "learning curves: $(DEMO_RUN)/learning_curves.png"
 
 bench: $(STAMP)
 	$(BIN)/sim2real bench env --task cartpole_balance --num-envs 1024 --json

@@ -239,10 +239,12 @@ class Trainer:
         for name, values in losses.items():
             writer.add_scalar(f"loss/{name}", float(torch.stack(values).mean()), step)
         lengths = np.asarray(self.state.info["last_episode_length"])
-        returns = np.asarray(self.state.info["last_episode_return"])[lengths > 0]
+        finished = lengths > 0
+        returns = np.asarray(self.state.info["last_episode_return"])[finished]
         postfix = {"steps/s": f"{rate:,.0f}"}
         if returns.size:
             writer.add_scalar("train/episode_return", float(returns.mean()), step)
+            writer.add_scalar("train/episode_length", float(lengths[finished].mean()), step)
             postfix["return"] = f"{returns.mean():.1f}"
         writer.add_scalar("perf/env_steps_per_s", rate, step)
         if self.evals:

@@ -10,12 +10,15 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tyro
 
 from sim.errors import ConfigError
 from sim2real.runtime.errors import RefusalError
+
+if TYPE_CHECKING:
+    from sim2real.video.rollout import VideoSettings
 
 
 @dataclass
@@ -178,6 +181,58 @@ class BenchExportCmd:
     """Print one JSON object as the last line."""
 
 
+@dataclass(kw_only=True)
+class VideoFlags:
+    """Flags every video command shares."""
+
+    num_envs: int = 4
+    """Copies shown side by side, in a grid."""
+    seconds: float = 10.0
+    """Simulated seconds of video."""
+    width: int = 640
+    """Frame width in pixels (even)."""
+    height: int = 480
+    """Frame height in pixels (even)."""
+    camera: str = "track"
+    """track (follow the robot's base) or fixed (look at where it started)."""
+    overlay: bool = True
+    """Caption each tile: time, commanded vs measured base velocity, step reward, safety-filter mode."""
+    fps: float | None = None
+    """Frames per second: the control rate divided by a whole number (default: the control rate, at most 50)."""
+    seed: int = 0
+    """Seed of the episode draws or perturbations."""
+    progress: bool = True
+    """Show a progress bar."""
+
+
+@dataclass(kw_only=True)
+class RolloutCmd(VideoFlags):
+    """Render a policy's episodes headless (MuJoCo renderer, EGL) as a tiled, captioned H.264 MP4."""
+
+    policy: Path
+    """Run folder written by sim2real train, or ONNX file written by sim2real export."""
+    video: Path
+    """MP4 file to write (replaced only once the new one is complete)."""
+    task: str | None = None
+    """Registered task or task YAML (default: the policy's task)."""
+    engine: str = "mjx"
+    """mjx (batched MJX envs) or mujoco (MuJoCo C through the deployment runtime and safety filter)."""
+    json: bool = False
+    """Print one JSON object as the last line."""
+
+
+@dataclass(kw_only=True)
+class PreviewCmd(VideoFlags):
+    """Render a robot holding its default pose under its own PD gains, from perturbed starts (no task, no policy)."""
+
+    robot: tyro.conf.Positional[str]
+    """Shipped robot name or path to a robot YAML."""
+    video: Path
+    """MP4 file to write (replaced only once the new one is complete)."""
+    seconds: float = 3.0
+    """Simulated seconds of video."""
+
+
 def _prepare_jax() -> None:
     """Turn on the persistent compilation cache (before JAX compiles anything)."""
     from sim.jax_cache import enable_compilation_cache
@@ -267,8 +322,9 @@ def _run_eval(cmd: EvalCmd) -> int:
 def _run_plot(cmd: PlotCmd) -> int:
     from sim2real.plot import plot_runs
 
-    out = cmd.out or cmd.run_dirs[0] / "learning_curves.png"
-    print(f"wrote {plot_runs(cmd.run_dirs, out)}")
+    plot = plot_runs(cmd.run_dirs, cmd.out or cmd.run_dirs[0] / "learning_curves.png")
+    print(f"wrote {plot.out}")
+    print(f"panels: {', '.join(plot.panels)}")
     return 0
 
 
@@ -360,6 +416,52 @@ def _run_bench_export(cmd: BenchExportCmd) -> int:
     return 0
 
 
+def _video_settings(cmd: VideoFlags) -> VideoSettings:
+    from sim.render import CAMERAS
+    from sim2real.video.rollout import VideoSettings
+
+    if cmd.camera not in CAMERAS:
+        raise ConfigError.single("--camera", cmd.camera, f"unknown camera; choose one of: {', '.join(CAMERAS)}")
+    if cmd.num_envs < 1:
+        raise ConfigError.single("--num-envs", str(cmd.num_envs), "must be at least 1")
+    if not 0 < cmd.seconds < float("inf"):
+        raise ConfigError.single("--seconds", str(cmd.seconds), "must be a positive number of seconds")
+    return VideoSettings(cmd.seconds, cmd.width, cmd.height, cmd.camera, cmd.overlay, cmd.fps, cmd.progress)
+
+
+def _run_rollout(cmd: RolloutCmd) -> int:
+    settings = _video_settings(cmd)
+    from sim2real.video.mp4 import check_video_request
+
+    check_video_request(cmd.video, cmd.width, cmd.height, cmd.fps or 1.0)
+    _prepare_jax()
+    from sim2real.video.policy_source import RolloutRequest, open_rollout_source
+    from sim2real.video.rollout import record
+
+    request = RolloutRequest(cmd.policy, cmd.task, cmd.engine, cmd.num_envs, cmd.seed)
+    source, title = open_rollout_source(request)
+    report = record(source, cmd.video, settings, title)
+    print(report.format())
+    if cmd.json:
+        print(json.dumps(report.as_dict()))
+    return 0
+
+
+def _run_preview(cmd: PreviewCmd) -> int:
+    settings = _video_settings(cmd)
+    from sim2real.video.mp4 import check_video_request
+
+    check_video_request(cmd.video, cmd.width, cmd.height, cmd.fps or 1.0)
+    from sim.robot import load_robot
+    from sim2real.video.rollout import record
+    from sim2real.video.sources import HoldPoseSource
+
+    robot = load_robot(cmd.robot)
+    source = HoldPoseSource(robot, cmd.num_envs, cmd.seed)
+    print(record(source, cmd.video, settings, f"{robot.name} holding its default pose").format())
+    return 0
+
+
 COMMANDS: dict[str, tuple[type, Callable[[Any], int]]] = {
     "tasks": (TasksCmd, _run_tasks),
     "robots": (RobotsCmd, _run_robots),
@@ -370,6 +472,8 @@ COMMANDS: dict[str, tuple[type, Callable[[Any], int]]] = {
     "export": (ExportCmd, _run_export),
     "inspect": (InspectCmd, _run_inspect),
     "sim2sim": (Sim2SimCmd, _run_sim2sim),
+    "rollout": (RolloutCmd, _run_rollout),
+    "preview": (PreviewCmd, _run_preview),
     "bench env": (BenchEnvCmd, _run_bench_env),
     "bench learn": (BenchLearnCmd, _run_bench_learn),
     "bench export": (BenchExportCmd, _run_bench_export),

@@ -7,13 +7,13 @@ import sys
 from sim2real.cli import main
 
 
-def sim2real(*args, timeout=600):
+def sim2real(*args, timeout=600, env=None):
     """Run ``python -m sim2real ARGS``; returns the completed process (text output captured).
 
     The environment is the test's minus ``TF_CPP_MIN_LOG_LEVEL``, which importing JAX in the test process
-    set, so the command runs with the logging a user's shell gives it.
+    set, so the command runs with the logging a user's shell gives it; ``env`` adds or replaces variables.
     """
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"} | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "sim2real", *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env
     )

@@ -25,6 +25,7 @@ from sim2real.runtime.errors import ContractError
 from sim2real.runtime.policy_runner import PolicyRunner
 from sim2real.runtime.robot_spec import RobotSpec
 from sim2real.runtime.safety import SafetyConfig, SafetyFilter
+from sim2real.sim2sim.episode import RuntimeEpisode
 from sim2real.sim2sim.mujoco_robot import MujocoRobot, SensorNoise
 from sim2real.sim2sim.scoring import TaskScorer
 from sim2real.sim2sim.task_fit import task_mismatches
@@ -150,51 +151,34 @@ def _noise_free(noise: SensorNoise) -> bool:
     return not any(vars(noise).values())
 
 
-def _episode(
-    scorer: TaskScorer, robot: MujocoRobot, controller: Controller, key: jax.Array, noise_free: bool
-) -> tuple[EpisodeOutcome, list[float]]:
+def _episode(episode: RuntimeEpisode, key: jax.Array) -> tuple[EpisodeOutcome, list[float]]:
     """Play one episode; returns its outcome and the inference durations."""
-    env = scorer.env
-    state = scorer.reset(key)
-    robot.set_model_fields(scorer.randomized_fields(state))
-    robot.reset(np.asarray(state.pipeline_state.qpos, np.float64), np.asarray(state.pipeline_state.qvel, np.float64))
-    controller.reset()
-    clean = scorer.clean_observation(state)
-    commanded = "command" in state.info
-    total, mismatch, timings, fault = 0.0, 0.0, [], None
+    episode.start(key)
+    total, mismatch, timings, fault, fell = 0.0, 0.0, [], None, False
     linear, yaw = [], []
-    zero_action = np.zeros(env.action_size)
-    length, fell = 0, False
-    for step in range(env.config.episode_length):
-        command = np.asarray(state.info["command"], np.float64) if commanded else None
-        tick = controller.tick(robot.sense(), command)
-        if tick.fault and fault is None:
-            fault = f"step {step}: {tick.fault}"
-        if tick.observation is not None:
-            timings.append(tick.inference_s)
-            if noise_free:
-                mismatch = max(mismatch, float(np.max(np.abs(tick.observation - clean))))
-        action = zero_action if tick.action is None else tick.action
-        robot.send(tick.command, action)
-        robot.step(env.n_substeps)
-        state, clean = scorer.transition(state, robot.data, robot.active_action, action)
-        total += float(state.reward)
-        length = step + 1
-        if commanded:
-            lin, ang = robot.base_velocity()
-            linear.append(float(np.linalg.norm(command[:2] - lin[:2])))
-            yaw.append(abs(float(command[2] - ang[2])))
-        if float(state.done) > 0:
-            fell = float(state.info["truncation"]) == 0.0
+    for index in range(episode.scorer.env.config.episode_length):
+        step = episode.step()
+        if step.fault and fault is None:
+            fault = f"step {index}: {step.fault}"
+        if step.inference_s is not None:
+            timings.append(step.inference_s)
+        if step.observation_mismatch is not None:
+            mismatch = max(mismatch, step.observation_mismatch)
+        total += step.reward
+        if step.command is not None and step.measured is not None:
+            linear.append(float(np.linalg.norm(step.command[:2] - step.measured[:2])))
+            yaw.append(abs(float(step.command[2] - step.measured[2])))
+        if step.done:
+            fell = step.fell
             break
     outcome = EpisodeOutcome(
         episode_return=total,
-        length=length,
+        length=episode.steps,
         fell=fell,
         fault=fault,
         linear_tracking_error=float(np.mean(linear)) if linear else None,
         yaw_tracking_error=float(np.mean(yaw)) if yaw else None,
-        observation_mismatch=mismatch if noise_free else None,
+        observation_mismatch=mismatch if episode.noise_free else None,
     )
     return outcome, timings
 
@@ -223,11 +207,11 @@ def run_sim2sim(policy: Path, env: MjxEnv, task: str, settings: Sim2SimSettings)
     check_task_fits(runner.contract, env, task, str(policy))
     controller = Controller(runner, SafetyFilter(spec, runner.contract.control_dt, settings.safety))
     robot = MujocoRobot(env.robot, env.mj_model, settings.latency_ms / 1000.0, settings.noise, settings.seed)
-    scorer = TaskScorer(env)
+    episode = RuntimeEpisode(TaskScorer(env), robot, controller, _noise_free(settings.noise))
     keys = jax.random.split(jax.random.PRNGKey(settings.seed), settings.episodes)
     outcomes, timings = [], []
     for key in keys:
-        outcome, durations = _episode(scorer, robot, controller, key, _noise_free(settings.noise))
+        outcome, durations = _episode(episode, key)
         outcomes.append(outcome)
         timings += durations
     returns = mjx_returns(env, runner, settings.episodes, settings.seed)

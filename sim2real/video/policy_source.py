@@ -1,0 +1,98 @@
+"""Turn ``--policy`` (a run folder or an exported ONNX file), ``--task`` and ``--engine`` into a rollout source.
+
+- ``--engine mjx`` plays the task's batched MJX envs: a run folder's policy runs in torch, an ONNX file
+  in onnxruntime (its contract checked against the robot YAML and the task first).
+- ``--engine mujoco`` plays robots in MuJoCo C through the deployment runtime (observation builder,
+  onnxruntime, safety filter), as ``sim2real sim2sim`` does; a run folder is exported to a temporary
+  ONNX file first, so what is rendered is what would be deployed.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sim.errors import ConfigError
+from sim2real.export import DeployedPolicy, run_contract, write_onnx
+from sim2real.runtime.contract import CONTRACT_KEY
+from sim2real.runtime.policy_runner import PolicyRunner, read_contract
+from sim2real.runtime.robot_spec import RobotSpec
+from sim2real.sim2sim.run import check_task_fits
+from sim2real.sim2sim.task_env import task_env
+from sim2real.training import TrainedRun, load_trained
+from sim2real.video.sources import BatchPolicy, MjxSource, RolloutSource, RuntimeSource
+
+ENGINES = ("mjx", "mujoco")
+"""Where the rollout runs: batched MJX envs, or MuJoCo C through the deployment runtime."""
+
+
+@dataclass(frozen=True)
+class RolloutRequest:
+    """What the user asked ``sim2real rollout`` to play."""
+
+    policy: Path
+    """A run folder written by ``sim2real train`` or an ONNX file written by ``sim2real export``."""
+    task: str | None
+    """Registered task or task YAML (default: the policy's task)."""
+    engine: str
+    """``mjx`` or ``mujoco``."""
+    num_envs: int
+    """Tiles."""
+    seed: int
+    """Seed of the episode draws."""
+
+
+def _torch_policy(trained: TrainedRun) -> BatchPolicy:
+    agent = trained.agent
+
+    def act(obs: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return agent.act(torch.tensor(obs)).numpy()
+
+    return act
+
+
+def _from_run(request: RolloutRequest) -> tuple[RolloutSource, str]:
+    trained = load_trained(request.policy, request.task)
+    title = f"{trained.env_name} {trained.config.algo} {request.policy.name} ({request.engine})"
+    if request.engine == "mjx":
+        return MjxSource(trained.env, request.num_envs, _torch_policy(trained), request.seed), title
+    contract = run_contract(trained, request.policy)
+    with tempfile.TemporaryDirectory(prefix="sim2real-rollout-") as folder:
+        onnx_file = Path(folder) / "policy.onnx"
+        write_onnx(
+            DeployedPolicy(trained.agent), contract.observation_size, {CONTRACT_KEY: contract.to_json()}, onnx_file
+        )
+        source = RuntimeSource(trained.env, trained.env_name, str(onnx_file), request.num_envs, request.seed)
+    return source, title
+
+
+def _from_onnx(request: RolloutRequest) -> tuple[RolloutSource, str]:
+    contract = read_contract(request.policy)
+    task, env = task_env(request.task or contract.task)
+    title = f"{task} {request.policy.name} ({request.engine})"
+    if request.engine == "mujoco":
+        return RuntimeSource(env, task, str(request.policy), request.num_envs, request.seed), title
+    spec = RobotSpec.from_mapping(env.robot.config.model_dump(), str(env.robot.yaml_path))
+    runner = PolicyRunner(request.policy, spec)
+    check_task_fits(runner.contract, env, task, str(request.policy))
+    return MjxSource(env, request.num_envs, runner.act, request.seed), title
+
+
+def open_rollout_source(request: RolloutRequest) -> tuple[RolloutSource, str]:
+    """The source to record and a title for the video; one-line errors for a policy that cannot play."""
+    if request.engine not in ENGINES:
+        raise ConfigError.single("--engine", request.engine, f"unknown engine; choose one of: {', '.join(ENGINES)}")
+    if request.num_envs < 1:
+        raise ConfigError.single("--num-envs", str(request.num_envs), "must be at least 1")
+    policy = request.policy
+    if policy.is_dir():
+        return _from_run(request)  # load_trained names a folder with no or a damaged checkpoint
+    if policy.is_file() and policy.suffix == ".onnx":
+        return _from_onnx(request)
+    message = "is neither a run folder nor an .onnx file; pass a folder of sim2real train or a file of sim2real export"
+    raise ConfigError.single("--policy", str(policy), message)
