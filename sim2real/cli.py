@@ -521,6 +521,9 @@ def main(argv: list[str] | None = None) -> int:
     except RefusalError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"sim2real {name}: interrupted", file=sys.stderr)
+        return 130
 
 
 def console_main() -> None:
