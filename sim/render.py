@@ -21,6 +21,9 @@ from sim.headless_gl import headless_gl_problem
 CAMERAS = ("track", "fixed")
 """Camera modes: follow the base body, or stay where the base started."""
 
+SMALLEST_TILE = 32
+"""Fewest pixels a tile may have on a side."""
+
 _ELEVATION_DEG = -20.0
 _AZIMUTH_DEG = 90.0  # looking along +y: a side view of motion along x
 
@@ -80,6 +83,12 @@ class TiledRenderer:
             raise ConfigError.single("--camera", camera, f"unknown camera; choose one of: {', '.join(CAMERAS)}")
         self.rows, self.columns = grid_shape(tiles)
         self.tile_width, self.tile_height = width // self.columns, height // self.rows
+        if min(self.tile_width, self.tile_height) < SMALLEST_TILE:
+            message = (
+                f"{tiles} tiles in {width}x{height} are {self.tile_width}x{self.tile_height} pixels each; "
+                f"show fewer envs or make the frame larger (tiles need {SMALLEST_TILE} pixels a side)"
+            )
+            raise ConfigError.single("--num-envs", str(tiles), message)
         self.width, self.height = width, height
         self.model = copy.deepcopy(model)
         visual = self.model.vis.global_

@@ -17,6 +17,7 @@ import matplotlib as mpl
 mpl.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
+from matplotlib.ticker import EngFormatter
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from sim.errors import ConfigError
@@ -176,6 +177,7 @@ def _draw(axes: Axes, panel: Panel, lines: list[Line]) -> None:
     for label, colour, series, points in lines:
         axes.plot(*zip(*points, strict=True), color=colour, label=label, **series.style)
     axes.set(xlabel=panel.xlabel, ylabel=panel.ylabel, title=panel.title)
+    axes.xaxis.set_major_formatter(EngFormatter(sep=""))  # 400k, not 400000 (long labels overlap)
     if panel.log_when_positive and _spans_decades(lines):
         axes.set_yscale("log")
     axes.grid(alpha=0.3)

@@ -92,6 +92,7 @@ REFUSALS = {
     "unknown camera": (lambda fresh, tmp: ["--camera", "orbit"], "track, fixed"),
     "unknown engine": (lambda fresh, tmp: ["--engine", "isaac"], "mjx, mujoco"),
     "no envs": (lambda fresh, tmp: ["--num-envs", "0"], "--num-envs"),
+    "tiles too small": (lambda fresh, tmp: ["--num-envs", "64", "--width", "160", "--height", "120"], "tiles need"),
 }
 
 
