@@ -153,6 +153,7 @@ def record(source: RolloutSource, out: Path, settings: VideoSettings, title: str
         warming = time.perf_counter()
         source.start()
         source.step()  # compiles and loads everything once, before the clock starts
+        bar.reset()  # its rate and time left count from here
         started = time.perf_counter()
         simulate_s = 0.0
         for index in range(plan.frames):
