@@ -185,6 +185,8 @@ class BenchExportCmd:
 class VideoFlags:
     """Flags every video command shares."""
 
+    video: Path
+    """MP4 file to write (replaced only once the new one is complete)."""
     num_envs: int = 4
     """Copies shown side by side, in a grid."""
     seconds: float = 10.0
@@ -211,8 +213,6 @@ class RolloutCmd(VideoFlags):
 
     policy: Path
     """Run folder written by sim2real train, or ONNX file written by sim2real export."""
-    video: Path
-    """MP4 file to write (replaced only once the new one is complete)."""
     task: str | None = None
     """Registered task or task YAML (default: the policy's task)."""
     engine: str = "mjx"
@@ -227,8 +227,6 @@ class PreviewCmd(VideoFlags):
 
     robot: tyro.conf.Positional[str]
     """Shipped robot name or path to a robot YAML."""
-    video: Path
-    """MP4 file to write (replaced only once the new one is complete)."""
     seconds: float = 3.0
     """Simulated seconds of video."""
 
@@ -417,7 +415,9 @@ def _run_bench_export(cmd: BenchExportCmd) -> int:
 
 
 def _video_settings(cmd: VideoFlags) -> VideoSettings:
+    """The clip's settings, with every flag checked before anything slow starts."""
     from sim.render import CAMERAS
+    from sim2real.video.mp4 import check_video_request
     from sim2real.video.rollout import VideoSettings
 
     if cmd.camera not in CAMERAS:
@@ -426,14 +426,12 @@ def _video_settings(cmd: VideoFlags) -> VideoSettings:
         raise ConfigError.single("--num-envs", str(cmd.num_envs), "must be at least 1")
     if not 0 < cmd.seconds < float("inf"):
         raise ConfigError.single("--seconds", str(cmd.seconds), "must be a positive number of seconds")
+    check_video_request(cmd.video, cmd.width, cmd.height, cmd.fps or 1.0)
     return VideoSettings(cmd.seconds, cmd.width, cmd.height, cmd.camera, cmd.overlay, cmd.fps, cmd.progress)
 
 
 def _run_rollout(cmd: RolloutCmd) -> int:
     settings = _video_settings(cmd)
-    from sim2real.video.mp4 import check_video_request
-
-    check_video_request(cmd.video, cmd.width, cmd.height, cmd.fps or 1.0)
     _prepare_jax()
     from sim2real.video.policy_source import RolloutRequest, open_rollout_source
     from sim2real.video.rollout import record
@@ -449,9 +447,6 @@ def _run_rollout(cmd: RolloutCmd) -> int:
 
 def _run_preview(cmd: PreviewCmd) -> int:
     settings = _video_settings(cmd)
-    from sim2real.video.mp4 import check_video_request
-
-    check_video_request(cmd.video, cmd.width, cmd.height, cmd.fps or 1.0)
     from sim.robot import load_robot
     from sim2real.video.rollout import record
     from sim2real.video.sources import HoldPoseSource

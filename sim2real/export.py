@@ -147,14 +147,13 @@ def write_onnx(policy: nn.Module, obs_size: int, metadata: dict[str, str], out: 
     return out
 
 
+def export_trained(trained: TrainedRun, run_dir: Path, out: Path) -> tuple[Path, PolicyContract]:
+    """Export a loaded run's policy with its contract to ``out``; returns the file and the contract."""
+    contract = run_contract(trained, run_dir)
+    path = write_onnx(DeployedPolicy(trained.agent), contract.observation_size, {CONTRACT_KEY: contract.to_json()}, out)
+    return path, contract
+
+
 def export_run(run_dir: Path, out: Path | None = None) -> tuple[Path, PolicyContract]:
     """Export a run folder's latest policy (default ``RUN_DIR/policy.onnx``); returns the file and its contract."""
-    trained = load_trained(run_dir)
-    contract = run_contract(trained, run_dir)
-    path = write_onnx(
-        DeployedPolicy(trained.agent),
-        contract.observation_size,
-        {CONTRACT_KEY: contract.to_json()},
-        out or run_dir / POLICY_NAME,
-    )
-    return path, contract
+    return export_trained(load_trained(run_dir), run_dir, out or run_dir / POLICY_NAME)

@@ -17,8 +17,7 @@ import numpy as np
 import torch
 
 from sim.errors import ConfigError
-from sim2real.export import DeployedPolicy, run_contract, write_onnx
-from sim2real.runtime.contract import CONTRACT_KEY
+from sim2real.export import export_trained
 from sim2real.runtime.policy_runner import PolicyRunner, read_contract
 from sim2real.runtime.robot_spec import RobotSpec
 from sim2real.sim2sim.run import check_task_fits
@@ -61,12 +60,8 @@ def _from_run(request: RolloutRequest) -> tuple[RolloutSource, str]:
     title = f"{trained.env_name} {trained.config.algo} {request.policy.name} ({request.engine})"
     if request.engine == "mjx":
         return MjxSource(trained.env, request.num_envs, _torch_policy(trained), request.seed), title
-    contract = run_contract(trained, request.policy)
     with tempfile.TemporaryDirectory(prefix="sim2real-rollout-") as folder:
-        onnx_file = Path(folder) / "policy.onnx"
-        write_onnx(
-            DeployedPolicy(trained.agent), contract.observation_size, {CONTRACT_KEY: contract.to_json()}, onnx_file
-        )
+        onnx_file, _ = export_trained(trained, request.policy, Path(folder) / "policy.onnx")
         source = RuntimeSource(trained.env, trained.env_name, str(onnx_file), request.num_envs, request.seed)
     return source, title
 
@@ -87,8 +82,6 @@ def open_rollout_source(request: RolloutRequest) -> tuple[RolloutSource, str]:
     """The source to record and a title for the video; one-line errors for a policy that cannot play."""
     if request.engine not in ENGINES:
         raise ConfigError.single("--engine", request.engine, f"unknown engine; choose one of: {', '.join(ENGINES)}")
-    if request.num_envs < 1:
-        raise ConfigError.single("--num-envs", str(request.num_envs), "must be at least 1")
     policy = request.policy
     if policy.is_dir():
         return _from_run(request)  # load_trained names a folder with no or a damaged checkpoint

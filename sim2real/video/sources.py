@@ -124,10 +124,10 @@ class RuntimeSource:
         self.model, self.base_body, self.control_dt = env.mj_model, env.robot.config.base_body, env.dt
         spec = RobotSpec.from_mapping(env.robot.config.model_dump(), str(env.robot.yaml_path))
         scorer = TaskScorer(env)
+        runners = [PolicyRunner(policy, spec) for _ in range(num_envs)]  # refuses a contract unfit for the robot
+        check_task_fits(runners[0].contract, env, task, policy)
         self.episodes: list[RuntimeEpisode] = []
-        for index in range(num_envs):
-            runner = PolicyRunner(policy, spec)  # refuses a contract that does not fit the robot YAML
-            check_task_fits(runner.contract, env, task, policy)
+        for index, runner in enumerate(runners):
             controller = Controller(runner, SafetyFilter(spec, runner.contract.control_dt))
             robot = MujocoRobot(env.robot, env.mj_model, seed=seed + index)
             self.episodes.append(RuntimeEpisode(scorer, robot, controller, noise_free=True))
