@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from policies.fast_sac import FastSACConfig
 from policies.fast_td3 import FastTD3Config
 from policies.presets import preset_for
+from sim.assets import resolve_robot_reference
 from sim.errors import ConfigError
 from sim.yaml_io import parse_model, read_yaml_mapping
 
@@ -72,15 +73,23 @@ def merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 
 
 def resolve_train_config(
-    task: str, algo: str, config_file: Path | None = None, flags: dict[str, Any] | None = None
+    task: str,
+    algo: str,
+    config_file: Path | None = None,
+    flags: dict[str, Any] | None = None,
+    task_overrides: dict[str, Any] | None = None,
 ) -> TrainConfig:
-    """Defaults <- task preset <- ``config_file`` <- ``flags`` (only the flags that were given)."""
+    """Defaults <- task preset <- ``task_overrides`` (a task YAML) <- ``config_file`` <- ``flags`` (those given)."""
     if algo not in LEARNERS:
         raise ConfigError.single("--algo", algo, f"unknown algorithm; choose one of: {', '.join(LEARNERS)}")
     data: dict[str, Any] = merge({"task": task, "learner": {"algo": algo}}, preset_for(task, algo))
+    data = merge(data, {"env": task_overrides or {}})
     source = "flags"
     if config_file is not None:
         file_data = read_yaml_mapping(config_file)
+        env_data = file_data.get("env")
+        if isinstance(env_data, dict) and isinstance(env_data.get("robot"), str):
+            file_data["env"] = {**env_data, "robot": resolve_robot_reference(env_data["robot"], config_file)}
         file_algo = (
             file_data.get("learner", {}).get("algo", algo) if isinstance(file_data.get("learner"), dict) else algo
         )

@@ -26,3 +26,14 @@ def robot_yaml_path(name_or_path: str | Path) -> Path:
     if candidate.suffix in (".yaml", ".yml") or candidate.is_file():
         return candidate
     return ROBOTS_DIR / str(name_or_path) / "robot.yaml"
+
+
+def resolve_robot_reference(value: str, relative_to: Path) -> str:
+    """A robot named in a YAML file, made independent of the working folder.
+
+    Shipped robot names and ``menagerie:`` references are returned unchanged; a path to a robot YAML
+    (anything ending in ``.yaml``/``.yml``) is taken relative to the folder of the file that names it.
+    """
+    if Path(value).suffix not in (".yaml", ".yml"):
+        return value
+    return str((relative_to.parent / Path(value).expanduser()).resolve())

@@ -38,6 +38,11 @@ class EnvConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
+    robot: str | None = Field(
+        None,
+        description="Robot to run on: a shipped robot name or a robot YAML path (in a YAML file, relative to that "
+        "file); default: the task's own robot.",
+    )
     sim_dt: float = Field(gt=0.0, description="Physics step in seconds (replaces the MJCF timestep).")
     ctrl_dt: float = Field(gt=0.0, description="Control period in seconds; a whole multiple of sim_dt.")
     episode_length: int = Field(gt=0, description="Control steps per episode; reaching it truncates.")

@@ -12,6 +12,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 
 from sim.assets import robot_yaml_path, shipped_robot_names
 from sim.errors import ConfigError, Problem
+from sim.menagerie import PREFIX as MENAGERIE_PREFIX
+from sim.menagerie import menagerie_mjcf
 from sim.yaml_io import parse_model, read_yaml_mapping
 
 
@@ -53,13 +55,28 @@ class JointConfig(BaseModel):
         return value
 
 
+class MirrorConfig(BaseModel):
+    """Left/right mirror map of the joint table: ``mirrored_q[i] = signs[i] * q[index of joints[i]]``."""
+
+    model_config = _STRICT
+
+    joints: list[str] = Field(
+        description="For each joint of the table, in table order, the joint it mirrors onto (a permutation)."
+    )
+    signs: list[Literal[-1, 1]] = Field(description="Sign of each entry: -1 where mirroring reverses the axis.")
+
+
 class RobotConfig(BaseModel):
     """A robot: its MJCF and the ordered table of actuated joints (``assets/robots/<name>/robot.yaml``)."""
 
     model_config = _STRICT
 
     name: str = Field(min_length=1, description="Robot name, as tasks and policy contracts refer to it.")
-    mjcf: str = Field(min_length=1, description="MJCF file, relative to the robot YAML.")
+    mjcf: str = Field(
+        min_length=1,
+        description="MJCF file relative to the robot YAML, or menagerie:NAME[/ENTRY] for a MuJoCo Menagerie model "
+        "(the 'menagerie' extra).",
+    )
     control: Literal["torque", "position"] = Field(
         description="How actions drive joints: 'torque' scales actions into motor inputs; 'position' makes "
         "PD targets around the default pose."
@@ -78,6 +95,10 @@ class RobotConfig(BaseModel):
     imu_site: str | None = Field(None, description="MJCF site where the IMU sits, for robots that have one.")
     foot_geoms: list[str] = Field(default_factory=list, description="MJCF geoms of the feet (legged robots).")
     joints: list[JointConfig] = Field(min_length=1, description="Actuated joints, in policy order.")
+    termination_contact_bodies: list[str] = Field(
+        default_factory=list, description="MJCF bodies whose contact with the ground ends an episode (trunk, torso)."
+    )
+    mirror: MirrorConfig | None = Field(None, description="Left/right mirror map, for symmetric robots.")
 
     @field_validator("joints")
     @classmethod
@@ -87,6 +108,57 @@ class RobotConfig(BaseModel):
         if duplicated:
             raise ValueError(f"joint(s) {', '.join(duplicated)} listed more than once; list each joint once")
         return joints
+
+    @field_validator("mirror")
+    @classmethod
+    def _mirror_is_symmetric_permutation(cls, mirror: MirrorConfig | None, info: ValidationInfo) -> MirrorConfig | None:
+        joints: list[JointConfig] | None = info.data.get("joints")
+        if mirror is None or joints is None:
+            return mirror
+        problem = mirror_problem(mirror, joints)
+        if problem is not None:
+            raise ValueError(problem)
+        return mirror
+
+
+def mirror_problem(mirror: MirrorConfig, joints: list[JointConfig]) -> str | None:
+    """What is wrong with a mirror map of this joint table, or None when it is sound.
+
+    Sound means: one entry per joint; ``mirror.joints`` names every joint of the table exactly once (a
+    permutation); applying the map twice gives the identity (an involution, signs included); and the
+    default pose maps onto itself (otherwise mirrored actions, offsets around it, would not mirror).
+    """
+    names = [j.name for j in joints]
+    if len(mirror.joints) != len(names) or len(mirror.signs) != len(names):
+        return (
+            f"has {len(mirror.joints)} joints and {len(mirror.signs)} signs for {len(names)} table joints; "
+            "give one of each per joint"
+        )
+    unknown = [n for n in mirror.joints if n not in names]
+    if unknown:
+        return f"names {', '.join(unknown)}, not in the joint table; use the table's joint names"
+    repeated = sorted({n for n in mirror.joints if mirror.joints.count(n) > 1})
+    if repeated:
+        missing = [n for n in names if n not in mirror.joints]
+        return (
+            f"is not a permutation: {', '.join(repeated)} appear more than once and {', '.join(missing)} never; "
+            "name each joint exactly once"
+        )
+    index = [names.index(n) for n in mirror.joints]
+    for i, j in enumerate(index):
+        if index[j] != i or mirror.signs[i] != mirror.signs[j]:
+            return (
+                f"is not its own inverse at {names[i]} -> {names[j]} -> {names[index[j]]}; a joint and its "
+                "mirror must point at each other with the same sign"
+            )
+    for i, j in enumerate(index):
+        mirrored = mirror.signs[i] * joints[j].default_pos
+        if abs(mirrored - joints[i].default_pos) > 1e-9:
+            return (
+                f"maps the default pose of {names[i]} ({joints[i].default_pos}) to {mirrored}; make the default "
+                "pose symmetric or fix the signs"
+            )
+    return None
 
 
 @dataclass(frozen=True)
@@ -126,6 +198,18 @@ class Robot:
         return np.array([j.default_pos for j in self.config.joints])
 
     @property
+    def mirror_index(self) -> np.ndarray | None:
+        """Joint permutation of the mirror map (``mirrored[i] = sign[i] * q[index[i]]``), None without one."""
+        mirror = self.config.mirror
+        return None if mirror is None else np.array([self.joint_names.index(n) for n in mirror.joints])
+
+    @property
+    def mirror_signs(self) -> np.ndarray | None:
+        """Signs of the mirror map, None without one."""
+        mirror = self.config.mirror
+        return None if mirror is None else np.array(mirror.signs, dtype=float)
+
+    @property
     def total_mass(self) -> float:
         """Sum of all body masses (kg)."""
         return float(self.mj_model.body_mass.sum())
@@ -136,11 +220,10 @@ _ONE_DOF_JOINTS = {int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_S
 
 def _compile_mjcf(yaml_path: Path, config: RobotConfig) -> tuple[Path, mujoco.MjModel]:
     """Compile the MJCF named by the robot YAML; raise naming the ``mjcf`` field on failure."""
-    if config.mjcf.startswith("menagerie:"):
-        raise ConfigError.single(
-            yaml_path, "mjcf", "menagerie references are not supported yet; give an MJCF path relative to the YAML"
-        )
-    mjcf_path = (yaml_path.parent / config.mjcf).resolve()
+    if config.mjcf.startswith(MENAGERIE_PREFIX):
+        mjcf_path = menagerie_mjcf(config.mjcf, yaml_path)
+    else:
+        mjcf_path = (yaml_path.parent / config.mjcf).resolve()
     if not mjcf_path.is_file():
         raise ConfigError.single(yaml_path, "mjcf", f"MJCF file {mjcf_path} not found; fix the relative path")
     try:
@@ -234,12 +317,13 @@ def load_robot(name_or_path: str | Path) -> Robot:
     mjcf_path, model = _compile_mjcf(yaml_path, config)
     file = str(yaml_path)
     problems: list[Problem] = []
-    _check_named(
-        problems, file, "base_body", "body", config.base_body, _names(model, mujoco.mjtObj.mjOBJ_BODY, model.nbody)
-    )
+    body_names = _names(model, mujoco.mjtObj.mjOBJ_BODY, model.nbody)
+    _check_named(problems, file, "base_body", "body", config.base_body, body_names)
     _check_named(
         problems, file, "imu_site", "site", config.imu_site, _names(model, mujoco.mjtObj.mjOBJ_SITE, model.nsite)
     )
+    for i, body in enumerate(config.termination_contact_bodies):
+        _check_named(problems, file, f"termination_contact_bodies[{i}]", "body", body, body_names)
     geom_names = _names(model, mujoco.mjtObj.mjOBJ_GEOM, model.ngeom)
     for i, geom in enumerate(config.foot_geoms):
         _check_named(problems, file, f"foot_geoms[{i}]", "geom", geom, geom_names)

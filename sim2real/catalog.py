@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from sim.assets import shipped_robot_names
 from sim.robot import load_robot
+from sim.robot_pose import measure_robot
 
 
 def robots_table() -> list[str]:
-    """One line per shipped robot: name, actuated joints, control mode, mass, YAML path."""
-    lines = [f"{'robot':<16}{'joints':>7}  {'control':<9}{'mass kg':>9}  file"]
+    """One line per shipped robot: name, actuated joints, DoF, control mode, mass, height, YAML path."""
+    lines = [f"{'robot':<12}{'joints':>7}{'DoF':>5}  {'control':<9}{'mass kg':>8}{'height m':>10}  file"]
     for name in shipped_robot_names():
         robot = load_robot(name)
+        size = measure_robot(robot)
         lines.append(
-            f"{name:<16}{len(robot.joint_names):>7}  {robot.config.control:<9}{robot.total_mass:>9.2f}  "
-            f"{robot.yaml_path}"
+            f"{name:<12}{size.actuated:>7}{size.nv:>5}  {robot.config.control:<9}{size.total_mass:>8.2f}"
+            f"{size.height:>10.3f}  {robot.yaml_path}"
         )
     return lines
 

@@ -5,6 +5,7 @@ User mistakes (unknown command, bad flag, bad file) give one line naming the cul
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -41,12 +42,18 @@ class ValidateCmd:
 
 @dataclass
 class BenchEnvCmd:
-    """Env steps/s against bare mjx.step (and MuJoCo Playground when installed), side by side."""
+    """Env steps/s vs bare mjx.step (and Playground); with --robot, raw MJX physics vs MuJoCo C per robot."""
 
-    task: str = "cartpole_balance"
-    """Registered task to measure."""
+    task: str | None = None
+    """Registered task to measure (default cartpole_balance)."""
     num_envs: int = 1024
     """Batch size (parallel envs)."""
+    robot: list[str] | None = None
+    """Measure raw physics of these robots (shipped names or robot YAML paths) instead of a task."""
+    worlds: list[int] = dataclasses.field(default_factory=lambda: [256, 1024, 4096])
+    """MJX batch sizes for --robot."""
+    calls: int = 25
+    """Control periods of physics timed per round and contender for --robot."""
     steps: int = 4000
     """Control steps timed per contender; keep it above the episode length so auto-resets count."""
     rounds: int = 8
@@ -62,7 +69,7 @@ class TrainCmd:
     """Train a policy (FastTD3, FastSAC, or Brax PPO/SAC as baselines) on a task."""
 
     task: str | None = None
-    """Registered task (sim2real tasks lists them); taken from the run when resuming."""
+    """Registered task (sim2real tasks lists them) or task YAML; taken from the run when resuming."""
     algo: str | None = None
     """fasttd3 (default), fastsac, brax_ppo or brax_sac."""
     num_envs: int | None = None
@@ -143,6 +150,16 @@ class InspectCmd:
     """ONNX file written by sim2real export."""
     json: bool = False
     """Print the contract as JSON instead."""
+
+
+@dataclass
+class InspectRobotCmd:
+    """Print a robot's joint table, mirror map and totals (mass, height, DoF)."""
+
+    robot: tyro.conf.Positional[str]
+    """Shipped robot name (sim2real robots lists them) or path to a robot YAML."""
+    json: bool = False
+    """Print the robot as JSON instead."""
 
 
 @dataclass
@@ -264,16 +281,40 @@ def _run_validate(cmd: ValidateCmd) -> int:
 
 
 def _run_bench_env(cmd: BenchEnvCmd) -> int:
-    for flag, value, least in (("--num-envs", cmd.num_envs, 1), ("--steps", cmd.steps, 1), ("--rounds", cmd.rounds, 1)):
-        if value < least:
-            raise ConfigError.single(flag, str(value), f"must be at least {least}")
+    counts = [("--num-envs", cmd.num_envs), ("--steps", cmd.steps), ("--rounds", cmd.rounds), ("--calls", cmd.calls)]
+    for flag, value in counts + [("--worlds", w) for w in cmd.worlds]:
+        if value < 1:
+            raise ConfigError.single(flag, str(value), "must be at least 1")
+    if cmd.robot is not None:
+        return _run_bench_physics(cmd)
     _prepare_jax()
     from sim2real.bench.env_bench import format_env_bench, result_as_dict, run_env_bench
 
-    result = run_env_bench(cmd.task, cmd.num_envs, cmd.steps, cmd.rounds, cmd.seed)
+    result = run_env_bench(cmd.task or "cartpole_balance", cmd.num_envs, cmd.steps, cmd.rounds, cmd.seed)
     print(format_env_bench(result))
     if cmd.json:
         print(json.dumps(result_as_dict(result)))
+    return 0
+
+
+def _run_bench_physics(cmd: BenchEnvCmd) -> int:
+    if cmd.task is not None:
+        raise ConfigError.single("--robot", " ".join(cmd.robot or []), "measures raw physics; drop --task (or --robot)")
+    if not cmd.robot:
+        raise ConfigError.single("--robot", "-", "name at least one robot (sim2real robots lists them)")
+    from sim.robot import load_robot
+
+    for name in cmd.robot:
+        load_robot(name)
+    _prepare_jax()
+    from sim2real.bench.physics_bench import bench_robot_physics, format_physics_bench, physics_bench_as_dict
+
+    rows = []
+    for name in cmd.robot:
+        rows += bench_robot_physics(name, tuple(cmd.worlds), cmd.calls, cmd.rounds, cmd.seed)
+    print(format_physics_bench(rows))
+    if cmd.json:
+        print(json.dumps(physics_bench_as_dict(rows)))
     return 0
 
 
@@ -365,6 +406,15 @@ def _run_inspect(cmd: InspectCmd) -> int:
 
     contract = read_contract(cmd.policy)
     print(contract.to_json() if cmd.json else describe_contract(contract, str(cmd.policy)))
+    return 0
+
+
+def _run_inspect_robot(cmd: InspectRobotCmd) -> int:
+    from sim.robot import load_robot
+    from sim2real.inspect_robot import inspect_robot
+
+    text, data = inspect_robot(load_robot(cmd.robot))
+    print(json.dumps(data) if cmd.json else text)
     return 0
 
 
@@ -466,6 +516,7 @@ COMMANDS: dict[str, tuple[type, Callable[[Any], int]]] = {
     "plot": (PlotCmd, _run_plot),
     "export": (ExportCmd, _run_export),
     "inspect": (InspectCmd, _run_inspect),
+    "inspect robot": (InspectRobotCmd, _run_inspect_robot),
     "sim2sim": (Sim2SimCmd, _run_sim2sim),
     "rollout": (RolloutCmd, _run_rollout),
     "preview": (PreviewCmd, _run_preview),
@@ -478,7 +529,7 @@ COMMANDS: dict[str, tuple[type, Callable[[Any], int]]] = {
 
 def _usage() -> str:
     """The top-level help: every command with its one-line description."""
-    rows = [f"  sim2real {name:<12} {(cls.__doc__ or '').strip()}" for name, (cls, _) in COMMANDS.items()]
+    rows = [f"  sim2real {name:<13} {(cls.__doc__ or '').strip()}" for name, (cls, _) in COMMANDS.items()]
     return "usage: sim2real COMMAND [FLAGS]   (sim2real COMMAND --help for its flags)\n\n" + "\n".join(rows)
 
 

@@ -31,7 +31,7 @@ from sim2real.baselines.brax_agents import (
     train_brax,
 )
 from sim2real.plot import EVAL_TAG, read_scalars
-from tasks.registry import get_task, make_env
+from tasks.registry import get_task, is_task_yaml, make_env, task_yaml_overrides
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,14 @@ def default_run_dir(config: TrainConfig) -> Path:
     return Path("runs") / f"{config.task}-{config.algo}-s{config.seed}"
 
 
+def _task_and_overrides(task: str) -> tuple[str, dict[str, Any]]:
+    """A registered task name, or a task YAML's task and config overrides."""
+    if is_task_yaml(task):
+        spec, overrides = task_yaml_overrides(Path(task))
+        return spec.name, overrides
+    return get_task(task).name, {}
+
+
 def prepare_training(request: TrainRequest) -> Trainer:
     """Resolve the recipe and set up (or resume) the run folder; the returned trainer is ready to run."""
     if request.resume:
@@ -79,11 +87,11 @@ def prepare_training(request: TrainRequest) -> Trainer:
         return Trainer(config, request.run_dir, resume_from=payload, progress=request.progress)
     if request.task is None:
         raise ConfigError.single("--task", "-", "name the task to train (sim2real tasks lists them)")
-    get_task(request.task)
+    task, task_overrides = _task_and_overrides(request.task)
     algo = request.algo or "fasttd3"
     if algo not in LEARNERS:
         raise ConfigError.single("--algo", algo, f"unknown algorithm; choose one of: {', '.join(ALGORITHMS)}")
-    config = resolve_train_config(request.task, algo, request.config_file, request.flags)
+    config = resolve_train_config(task, algo, request.config_file, request.flags, task_overrides)
     run_dir = request.run_dir or default_run_dir(config)
     start_run(run_dir, config)
     return Trainer(config, run_dir, progress=request.progress)

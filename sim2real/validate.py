@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sim.env import EnvConfig, MjxEnv
 from sim.errors import ConfigError, Problem
 from sim.robot import load_robot
 from sim.yaml_io import read_yaml_mapping
-from tasks.registry import load_task_yaml, task_names
+from tasks.registry import TaskSpec, load_task_yaml, task_names
 
 
 def validate_file(path: Path) -> tuple[str, list[Problem]]:
@@ -22,13 +23,27 @@ def validate_file(path: Path) -> tuple[str, list[Problem]]:
             message = f"a task YAML starts with 'task: NAME' (one of: {', '.join(task_names())}); add it"
             return "", [Problem(str(path), "task", message)]
         if "task" in keys:
-            spec, _ = load_task_yaml(path)
-            return f"task YAML overriding {spec.name}", []
+            spec, config = load_task_yaml(path)
+            env = _build_task(path, spec, config)
+            return f"task YAML overriding {spec.name}, on robot {env.robot.name}", []
         robot = load_robot(path)
     except ConfigError as exc:
         return "", exc.problems
     joints = len(robot.joint_names)
     return f"robot {robot.name}: {joints} actuated joint{'s' * (joints != 1)}, {robot.total_mass:.2f} kg", []
+
+
+def _build_task(path: Path, spec: TaskSpec, config: EnvConfig) -> MjxEnv:
+    """Build the task's env on its robot; a problem of the robot is reported on the task YAML's ``robot`` field."""
+    try:
+        return spec.build(config)
+    except ConfigError as exc:
+        if config.robot is None:
+            raise
+        problems = [
+            Problem(str(path), "robot", f"{p.file}: {p.message}" if p.field == "-" else str(p)) for p in exc.problems
+        ]
+        raise ConfigError(problems) from None
 
 
 def validate_files(paths: list[Path]) -> tuple[list[str], list[Problem]]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.assets import resolve_robot_reference
 from sim.env import EnvConfig, MjxEnv
 from sim.errors import ConfigError
 from sim.robot import load_robot
@@ -41,6 +42,10 @@ class TaskSpec:
     def config(self, overrides: dict[str, Any] | None = None, source: str = "overrides") -> EnvConfig:
         """The variant's config with ``overrides`` applied; errors name ``source`` and the field."""
         return parse_model(source, self.config_class, {**self.defaults, **(overrides or {})})
+
+    def build(self, config: EnvConfig) -> MjxEnv:
+        """The env of this task on ``config.robot`` (the task's own robot when unset)."""
+        return self.env_class(load_robot(config.robot or self.robot), config)
 
 
 _REGISTRY: dict[str, TaskSpec] = {}
@@ -76,12 +81,25 @@ def get_task(name: str) -> TaskSpec:
 def make_env(name: str, overrides: dict[str, Any] | None = None) -> MjxEnv:
     """Build a registered task's env on its shipped robot, with optional config overrides."""
     spec = get_task(name)
-    return spec.env_class(load_robot(spec.robot), spec.config(overrides))
+    return spec.build(spec.config(overrides))
+
+
+def is_task_yaml(task: str) -> bool:
+    """Whether a ``--task`` value names a task YAML file rather than a registered task."""
+    return Path(task).suffix in (".yaml", ".yml")
+
+
+def task_yaml_overrides(path: Path) -> tuple[TaskSpec, dict[str, Any]]:
+    """A task YAML's task and its config overrides (a robot path made relative to the YAML), validated."""
+    spec, config = load_task_yaml(path)
+    return spec, config.model_dump(include=config.model_fields_set)
 
 
 def load_task_yaml(path: Path) -> tuple[TaskSpec, EnvConfig]:
     """Read a task YAML (``task: NAME`` plus config fields) and validate it against that task's config."""
     data = read_yaml_mapping(path)
+    if isinstance(data.get("robot"), str):
+        data["robot"] = resolve_robot_reference(data["robot"], path)
     name = data.pop("task", None)
     if not isinstance(name, str):
         raise ConfigError.single(path, "task", f"name the task to override (one of: {', '.join(task_names())})")

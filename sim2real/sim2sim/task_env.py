@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.env import MjxEnv
-from sim.robot import load_robot
 from tasks.registry import load_task_yaml, make_env
 
 
@@ -13,5 +12,5 @@ def task_env(task: str) -> tuple[str, MjxEnv]:
     """``(task name, env)`` for a registered task name or a task YAML path."""
     if task.endswith((".yaml", ".yml")):
         spec, config = load_task_yaml(Path(task))
-        return spec.name, spec.env_class(load_robot(spec.robot), config)
+        return spec.name, spec.build(config)
     return task, make_env(task)

@@ -20,6 +20,7 @@ import numpy as np
 from sim.batched import BatchedEnv
 from sim.env import MjxEnv
 from sim.robot import Robot
+from sim.robot_pose import home_qpos, put_on_floor
 from sim2real.runtime.controller import Controller
 from sim2real.runtime.policy_runner import PolicyRunner
 from sim2real.runtime.robot_spec import RobotSpec
@@ -166,7 +167,7 @@ class RuntimeSource:
 class HoldPoseSource:
     """A robot in MuJoCo C holding its default pose under its own PD gains, from perturbed starts (no task)."""
 
-    def __init__(self, robot: Robot, num_envs: int, seed: int, perturbation: float = 0.15) -> None:
+    def __init__(self, robot: Robot, num_envs: int, seed: int, perturbation: float = 0.1) -> None:
         self.num_envs = num_envs
         self.model, self.base_body = robot.mj_model, robot.config.base_body
         self.control_dt = robot.config.control_dt or 0.02
@@ -188,15 +189,16 @@ class HoldPoseSource:
         self.steps = 0
 
     def _start_pose(self) -> np.ndarray:
-        """The model's initial pose with every hinge/slide joint moved a little (actuated ones around default)."""
-        model, qpos = self.model, self.model.qpos0.copy()
+        """The home pose with every hinge/slide joint moved up to ``perturbation`` (rad or m), feet on the floor."""
+        model, qpos = self.model, home_qpos(self._robot)
         hinge_or_slide = (int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_SLIDE))
         for joint in range(model.njnt):
             if int(model.jnt_type[joint]) in hinge_or_slide:
                 qpos[model.jnt_qposadr[joint]] += self._rng.uniform(-self._perturbation, self._perturbation)
         low, high = self._ranges[:, 0], self._ranges[:, 1]
-        offsets = self._rng.uniform(-self._perturbation, self._perturbation, len(low)) * (high - low)
+        offsets = self._rng.uniform(-self._perturbation, self._perturbation, len(low))
         qpos[self._robot.qpos_adr] = np.clip(self.hold.position + offsets, low, high)
+        put_on_floor(self._robot, qpos[None])
         return qpos
 
     def start(self) -> list[TileState]:

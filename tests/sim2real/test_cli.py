@@ -2,6 +2,8 @@ import json
 
 import pytest
 
+from sim.assets import shipped_robot_names
+from sim.robot import load_robot
 from sim2real.cli import main
 
 
@@ -15,9 +17,34 @@ def test_tasks_lists_every_registered_task(capsys):
     assert "cartpole_balance" in out and "cartpole_swingup" in out
 
 
-def test_robots_lists_the_shipped_robots_with_their_mass(capsys):
+def test_robots_lists_every_shipped_robot_with_joints_mass_and_height(capsys):
     assert main(["robots"]) == 0
-    assert "cartpole" in capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[1:]}
+    assert sorted(rows) == shipped_robot_names()
+    assert rows["quadruped"][1:4] == ["12", "18", "position"]
+
+
+def test_inspect_robot_prints_the_joint_table_mirror_map_and_totals(capsys):
+    assert main(["inspect", "robot", "quadruped"]) == 0
+    out = capsys.readouterr().out
+    robot = load_robot("quadruped")
+    for i, joint in enumerate(robot.joint_names):
+        assert f"{i:>2}  {joint}" in out
+    assert "+FR_thigh_joint" in out and "-FR_hip_joint" in out
+    assert f"total mass {robot.total_mass:.2f} kg" in out and "12 actuated joints, 18 DoF (nq 19)" in out
+    assert main(["inspect", "robot", str(robot.yaml_path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["name"] == "quadruped" and data["actuated"] == 12 and len(data["mirror"]["joints"]) == 12
+
+
+def test_bench_env_robot_reports_mjx_beside_mujoco_c_per_batch_as_json(capsys):
+    argv = ["bench", "env", "--robot", "cartpole", "--worlds", "4", "8", "--calls", "3", "--rounds", "1", "--json"]
+    assert main(argv) == 0
+    report = _json_tail(capsys.readouterr().out)
+    assert report["bench"] == "physics" and [r["num_worlds"] for r in report["rows"]] == [4, 8]
+    for row in report["rows"]:
+        assert row["robot"] == "cartpole" and row["mjx_steps_per_s"] > 0 and row["mujoco_c_steps_per_s"] > 0
+        assert row["mjx_over_c"] == pytest.approx(row["mjx_steps_per_s"] / row["mujoco_c_steps_per_s"])
 
 
 @pytest.mark.parametrize(
@@ -26,6 +53,11 @@ def test_robots_lists_the_shipped_robots_with_their_mass(capsys):
         (["frobnicate"], "unknown command 'frobnicate'"),
         (["bench", "env", "--task", "cartpole_juggle"], "--task: cartpole_juggle: unknown task"),
         (["bench", "env", "--num-envs", "0"], "--num-envs: 0: must be at least 1"),
+        (["bench", "env", "--robot", "quadruped", "--worlds", "0"], "--worlds: 0: must be at least 1"),
+        (["bench", "env", "--robot", "quadruped", "--task", "cartpole_balance"], "--robot: quadruped: measures raw"),
+        (["bench", "env", "--robot", "hexapod"], "hexapod: -: no such robot (shipped robots: arm, cartpole"),
+        (["inspect", "robot", "hexapod"], "hexapod: -: no such robot"),
+        (["inspect", "robot", "missing/robot.yaml"], "missing/robot.yaml: -: file not found"),
         (["bench", "export", "--iterations", "1"], "--iterations: 1: must be at least 10"),
         (["inspect", "nowhere.onnx"], "nowhere.onnx: no such policy file"),
         (["inspect", "README.md"], "README.md: not a readable ONNX model"),
