@@ -27,6 +27,7 @@ the resolution no finer than needed.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Annotated, Literal, Self
 
@@ -36,12 +37,16 @@ import mujoco
 import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from sim.robot import Robot
+
 FLOOR_GEOM = "floor"
 """Name of the worldbody geom that is (or becomes) the ground."""
 HFIELD_NAME = "terrain"
 """Name of the hfield asset that ``add_terrain`` adds."""
 BASE_DEPTH = 0.1
 """Thickness (m) of the solid slab under the heightfield's lowest point (MuJoCo's ``hfield.size[3]``)."""
+TERRAIN_KINDS = ("flat", "rough", "stairs")
+"""The kinds of terrain, as ``TerrainConfig.kind`` and ``--terrain`` name them."""
 _FLAT_TOLERANCE = 1e-9
 """Elevation range (m) below which a heightfield counts as flat."""
 _GRID_TOLERANCE = 1e-6
@@ -253,3 +258,19 @@ def add_terrain(spec: mujoco.MjSpec, config: TerrainConfig) -> mujoco.MjsGeom:
     floor.quat = [1.0, 0.0, 0.0, 0.0]
     floor.margin, floor.gap = 0.0, 0.0
     return floor
+
+
+def robot_on_terrain(robot: Robot, config: TerrainConfig) -> Robot:
+    """The robot with its MJCF's ``floor`` made the configured terrain (joint and actuator indices unchanged).
+
+    The robot's home pose is kept, so on rough or stairs ground the robot starts where the floor was
+    (z = 0); :func:`height_at` gives the ground under it for tasks that spawn robots on the terrain.
+    """
+    if config.kind == "flat":
+        return robot
+    spec = mujoco.MjSpec.from_file(str(robot.mjcf_path))
+    add_terrain(spec, config)
+    model = spec.compile()
+    if model.nq != robot.mj_model.nq or model.nu != robot.mj_model.nu:
+        raise ValueError(f"adding the terrain changed the joints or actuators of {robot.mjcf_path}")
+    return dataclasses.replace(robot, mj_model=model)

@@ -246,6 +246,8 @@ class PreviewCmd(VideoFlags):
     """Shipped robot name or path to a robot YAML."""
     seconds: float = 3.0
     """Simulated seconds of video."""
+    terrain: str = "flat"
+    """Ground under the robot: flat, rough or stairs (sim.terrain's defaults; the robot's MJCF needs a floor plane)."""
 
 
 def _prepare_jax() -> None:
@@ -498,10 +500,19 @@ def _run_rollout(cmd: RolloutCmd) -> int:
 def _run_preview(cmd: PreviewCmd) -> int:
     settings = _video_settings(cmd)
     from sim.robot import load_robot
+    from sim.terrain import TERRAIN_KINDS, TerrainConfig, robot_on_terrain
     from sim2real.video.rollout import record
     from sim2real.video.sources import HoldPoseSource
 
+    if cmd.terrain not in TERRAIN_KINDS:
+        raise ConfigError.single(
+            "--terrain", cmd.terrain, f"unknown terrain; choose one of: {', '.join(TERRAIN_KINDS)}"
+        )
     robot = load_robot(cmd.robot)
+    try:
+        robot = robot_on_terrain(robot, TerrainConfig(kind=cmd.terrain, seed=cmd.seed))
+    except ValueError as exc:
+        raise ConfigError.single(robot.mjcf_path, "floor", str(exc)) from None
     source = HoldPoseSource(robot, cmd.num_envs, cmd.seed)
     print(record(source, cmd.video, settings, f"{robot.name} holding its default pose").format())
     return 0

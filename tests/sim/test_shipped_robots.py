@@ -26,6 +26,7 @@ class RobotClass:
     height_m: tuple[float, float] | None = None
     standing_base_height_m: tuple[float, float] | None = None
     symmetric: bool = False
+    sites: tuple[str, ...] = ()
 
 
 CLASSES = {
@@ -34,7 +35,7 @@ CLASSES = {
         mass_kg=(11.0, 13.0), actuated=(12, 12), standing_base_height_m=(0.27, 0.33), symmetric=True
     ),
     "humanoid": RobotClass(mass_kg=(30.0, 35.0), actuated=(13, 40), height_m=(1.2, 1.3), symmetric=True),
-    "arm": RobotClass(mass_kg=(15.0, 20.0), actuated=(6, 7)),
+    "arm": RobotClass(mass_kg=(15.0, 20.0), actuated=(6, 7), sites=("ee",)),
 }
 """Go1/Go2-class quadruped, G1/T1-class humanoid, Panda-class arm (and the cart-pole of dm_control)."""
 
@@ -57,6 +58,8 @@ def test_shipped_robot_mass_dof_and_height_are_in_its_class(name):
     assert spec.actuated[0] <= size.actuated <= spec.actuated[1]
     if spec.height_m is not None:
         assert spec.height_m[0] <= size.height <= spec.height_m[1]
+    for site in spec.sites:
+        robot.mj_model.site(site)
 
 
 @pytest.mark.parametrize("name", [n for n in sorted(CLASSES) if CLASSES[n].symmetric])

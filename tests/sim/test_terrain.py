@@ -18,7 +18,8 @@ import pytest
 from pydantic import ValidationError
 
 from sim.mjx_import import mjx
-from sim.terrain import FLOOR_GEOM, TerrainConfig, add_terrain, height_at, terrain_heights
+from sim.robot import load_robot
+from sim.terrain import FLOOR_GEOM, TerrainConfig, add_terrain, height_at, robot_on_terrain, terrain_heights
 
 SCENE = """
 <mujoco>
@@ -295,3 +296,14 @@ def test_mjx_drops_end_where_mujoco_c_drops_end(kind):
     c_final, mjx_final = drop(kind)
     positions = [0, 1, 2, 7, 8, 9]
     np.testing.assert_allclose(mjx_final[:, positions], c_final[:, positions], atol=C_MJX_TOLERANCE)
+
+
+@pytest.mark.parametrize("kind", ["rough", "stairs"])
+def test_a_shipped_legged_robot_on_terrain_keeps_its_joints_and_gains_a_heightfield_floor(kind):
+    robot = load_robot("quadruped")
+    on_terrain = robot_on_terrain(robot, TerrainConfig(kind=kind))
+    model = on_terrain.mj_model
+    assert model.nhfield == 1 and model.geom(FLOOR_GEOM).type == mujoco.mjtGeom.mjGEOM_HFIELD
+    assert (model.nq, model.nv, model.nu) == (robot.mj_model.nq, robot.mj_model.nv, robot.mj_model.nu)
+    assert on_terrain.joint_names == robot.joint_names and (on_terrain.qpos_adr == robot.qpos_adr).all()
+    assert robot_on_terrain(robot, TerrainConfig(kind="flat")) is robot
