@@ -51,6 +51,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/sim2real bench env --task cartpole_balance --num-envs 1024 --json
 	$(BIN)/sim2real bench env --task cartpole_swingup --num-envs 1024 --json
+	$(BIN)/sim2real bench env --robot quadruped humanoid arm --worlds 256 1024 4096 --calls 5 --rounds 2 --json
 	$(BIN)/sim2real bench learn --task cartpole_balance --json
 	$(BIN)/sim2real bench export --json
 

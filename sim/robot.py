@@ -141,7 +141,7 @@ def mirror_problem(mirror: MirrorConfig, joints: list[JointConfig]) -> str | Non
     if repeated:
         missing = [n for n in names if n not in mirror.joints]
         return (
-            f"is not a permutation: {', '.join(repeated)} appear more than once and {', '.join(missing)} never; "
+            f"is not a permutation: {', '.join(repeated)} listed more than once and {', '.join(missing)} never; "
             "name each joint exactly once"
         )
     index = [names.index(n) for n in mirror.joints]

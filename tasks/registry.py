@@ -92,7 +92,7 @@ def is_task_yaml(task: str) -> bool:
 def task_yaml_overrides(path: Path) -> tuple[TaskSpec, dict[str, Any]]:
     """A task YAML's task and its config overrides (a robot path made relative to the YAML), validated."""
     spec, config = load_task_yaml(path)
-    return spec, config.model_dump(include=config.model_fields_set)
+    return spec, config.model_dump(mode="json", include=config.model_fields_set)
 
 
 def load_task_yaml(path: Path) -> tuple[TaskSpec, EnvConfig]:
