@@ -20,8 +20,11 @@ def test_importing_sim_turns_off_xla_cpu_fusion_emitters_that_make_deep_chains_s
     assert _flags_after_import(None) == "--xla_cpu_use_fusion_emitters=false"
 
 
-def test_a_users_xla_flags_are_kept_and_their_own_fusion_choice_wins():
+def test_a_users_own_fusion_choice_wins():
+    assert _flags_after_import("--xla_cpu_use_fusion_emitters=true") == "--xla_cpu_use_fusion_emitters=true"
+
+
+def test_a_users_other_xla_flags_are_kept():
     assert _flags_after_import("--xla_force_host_platform_device_count=2") == (
         "--xla_force_host_platform_device_count=2 --xla_cpu_use_fusion_emitters=false"
     )
-    assert _flags_after_import("--xla_cpu_use_fusion_emitters=true") == "--xla_cpu_use_fusion_emitters=true"
