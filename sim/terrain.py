@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal, Self, get_args
 
 import jax
 import jax.numpy as jnp
@@ -45,8 +45,10 @@ HFIELD_NAME = "terrain"
 """Name of the hfield asset that ``add_terrain`` adds."""
 BASE_DEPTH = 0.1
 """Thickness (m) of the solid slab under the heightfield's lowest point (MuJoCo's ``hfield.size[3]``)."""
-TERRAIN_KINDS = ("flat", "rough", "stairs")
-"""The kinds of terrain, as ``TerrainConfig.kind`` and ``--terrain`` name them."""
+TerrainKind = Literal["flat", "rough", "stairs"]
+"""The kinds of terrain."""
+TERRAIN_KINDS: tuple[str, ...] = get_args(TerrainKind)
+"""The kinds of terrain, as ``--terrain`` lists them."""
 _FLAT_TOLERANCE = 1e-9
 """Elevation range (m) below which a heightfield counts as flat."""
 _GRID_TOLERANCE = 1e-6
@@ -78,7 +80,7 @@ class TerrainConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
-    kind: Literal["flat", "rough", "stairs"] = Field(
+    kind: TerrainKind = Field(
         "flat", description="'flat': a plane; 'rough': seeded smooth noise; 'stairs': a pyramid of steps."
     )
     size: float = Field(8.0, gt=0.0, description="Side length (m) of the square terrain.")

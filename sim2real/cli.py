@@ -306,14 +306,13 @@ def _run_bench_physics(cmd: BenchEnvCmd) -> int:
         raise ConfigError.single("--robot", "-", "name at least one robot (sim2real robots lists them)")
     from sim.robot import load_robot
 
-    for name in cmd.robot:
-        load_robot(name)
+    robots = [load_robot(name) for name in cmd.robot]
     _prepare_jax()
     from sim2real.bench.physics_bench import bench_robot_physics, format_physics_bench, physics_bench_as_dict
 
     rows = []
-    for name in cmd.robot:
-        rows += bench_robot_physics(name, tuple(cmd.worlds), cmd.calls, cmd.rounds, cmd.seed)
+    for robot in robots:
+        rows += bench_robot_physics(robot, tuple(cmd.worlds), cmd.calls, cmd.rounds, cmd.seed)
     print(format_physics_bench(rows))
     if cmd.json:
         print(json.dumps(physics_bench_as_dict(rows)))

@@ -21,7 +21,7 @@ import mujoco
 import numpy as np
 
 from sim.mjx_import import mjx
-from sim.robot import Robot, load_robot
+from sim.robot import Robot
 from sim.robot_pose import random_states
 
 DEFAULT_BATCHES = (256, 1024, 4096)
@@ -92,10 +92,9 @@ def _batched_stepper(robot: Robot, substeps: int) -> Any:
 
 
 def bench_robot_physics(
-    name: str, batches: tuple[int, ...] = DEFAULT_BATCHES, calls: int = 25, rounds: int = 4, seed: int = 0
+    robot: Robot, batches: tuple[int, ...] = DEFAULT_BATCHES, calls: int = 25, rounds: int = 4, seed: int = 0
 ) -> list[PhysicsBenchRow]:
     """Measure one robot at each batch size; ``calls`` control periods per round and contender."""
-    robot = load_robot(name)
     model = robot.mj_model
     substeps = _substeps(robot)
     stepper = _batched_stepper(robot, substeps)
