@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import jax
 import numpy as np
@@ -10,6 +11,18 @@ import torch
 
 from policies.env_bridge import to_jax, to_torch
 from sim.batched import BatchedEnv
+
+
+@dataclass(frozen=True)
+class Episodes:
+    """One finished episode per eval env."""
+
+    returns: np.ndarray
+    """Each episode's return."""
+    lengths: np.ndarray
+    """Each episode's length in control steps."""
+    term_means: dict[str, np.ndarray]
+    """Per reward term (``metrics`` name without ``reward/``): each episode's mean value per step."""
 
 
 class Evaluator:
@@ -22,19 +35,29 @@ class Evaluator:
         self._step = jax.jit(batched.step)
         self.max_steps = batched.env.config.episode_length
 
-    def returns(self, policy: Callable[[torch.Tensor], torch.Tensor], rng: jax.Array) -> np.ndarray:
-        """Each env's return over its first episode (episodes end by failure or the time limit)."""
+    def episodes(self, policy: Callable[[torch.Tensor], torch.Tensor], rng: jax.Array) -> Episodes:
+        """Each env's first episode (episodes end by failure or the time limit): return, length, term means."""
         num_envs = self.batched.num_envs
         state = self._reset(rng)
         finished = np.zeros(num_envs, dtype=bool)
-        returns = np.zeros(num_envs)
+        returns, lengths = np.zeros(num_envs), np.zeros(num_envs)
+        sums = {name.removeprefix("reward/"): np.zeros(num_envs) for name in state.metrics}
         for _ in range(self.max_steps):
             action = policy(to_torch(state.obs["actor"], self.device))
             state = self._step(state, to_jax(action))
+            running = ~finished
+            lengths += running
+            for name, value in state.metrics.items():
+                sums[name.removeprefix("reward/")] += np.where(running, np.asarray(value), 0.0)
             done = np.asarray(state.done) > 0
-            newly = done & ~finished
+            newly = done & running
             returns[newly] = np.asarray(state.info["last_episode_return"])[newly]
             finished |= done
             if finished.all():
                 break
-        return returns
+        steps = np.maximum(lengths, 1)
+        return Episodes(returns, lengths, {name: total / steps for name, total in sums.items()})
+
+    def returns(self, policy: Callable[[torch.Tensor], torch.Tensor], rng: jax.Array) -> np.ndarray:
+        """Each env's return over its first episode."""
+        return self.episodes(policy, rng).returns

@@ -38,9 +38,61 @@ _CARTPOLE_CPU: dict[str, Any] = {
 """Cart-pole on a 2-core CPU: 10 ms control wants a longer horizon (gamma 0.99, 3-step returns); per-step
 rewards in [0, 1] put returns in [0, 100]. One torch thread: a second one fights XLA for the two cores."""
 
+_LOCOMOTION_RUN: dict[str, Any] = {
+    "num_envs": 4096,
+    "eval_every": 2_000_000,
+    "eval_envs": 64,
+    "checkpoint_every": 10_000_000,
+    "save_replay": False,
+}
+"""One GPU: 4096 envs (holosoma's FastSAC); replays of 4096 x 1024 steps are GBs, so checkpoints skip them."""
+
+_LOCOMOTION_TD3: dict[str, Any] = {"buffer_steps": 1024, "batch_size": 32768, "updates_per_step": 8}
+"""FastTD3's Go1 settings (8 updates per step); 1024 steps per env, since 4096 envs x 10240 would not fit."""
+
+_QUADRUPED: dict[str, Any] = {
+    **_LOCOMOTION_RUN,
+    "total_steps": 100_000_000,
+    "learner": {
+        "fasttd3": {**_LOCOMOTION_TD3, "exploration_std": (0.2, 0.8)},
+        "fastsac": {"v_min": -10.0, "v_max": 10.0},
+    },
+}
+"""Quadruped joystick: rewards are dt-scaled (at most 0.046 a step), so returns fit [-10, 10]; FastTD3 explores
+with std U(0.2, 0.8) as on Playground's Go1."""
+
+_HUMANOID: dict[str, Any] = {
+    **_LOCOMOTION_RUN,
+    "total_steps": 200_000_000,
+    "learner": {
+        "fasttd3": {**_LOCOMOTION_TD3, "v_min": -20.0, "v_max": 20.0},
+        "fastsac": {},
+    },
+}
+"""Humanoid joystick: the holosoma FastSAC recipe as published (C51 over [-20, 20], 8 updates, actor every 4th);
+the alive bonus puts discounted returns near 12, so FastTD3 gets the same support."""
+
+_ARM: dict[str, Any] = {
+    "num_envs": 1024,
+    "total_steps": 20_000_000,
+    "eval_every": 1_000_000,
+    "eval_envs": 32,
+    "checkpoint_every": 5_000_000,
+    "learner": {
+        "fasttd3": {"v_min": -5.0, "v_max": 5.0},
+        "fastsac": {"v_min": -5.0, "v_max": 5.0, "target_entropy_per_action": -0.5},
+    },
+}
+"""Arm reach: a tracking task (FastSAC's target entropy -0.5 per action); returns stay below 1.5/(1 - gamma)."""
+
 TASK_PRESETS: dict[str, dict[str, Any]] = {
     "cartpole_balance": _CARTPOLE_CPU,
     "cartpole_swingup": _CARTPOLE_CPU,
+    "quadruped_joystick_flat": _QUADRUPED,
+    "quadruped_joystick_rough": _QUADRUPED,
+    "humanoid_joystick_flat": _HUMANOID,
+    "humanoid_joystick_rough": _HUMANOID,
+    "arm_reach": _ARM,
 }
 """Task name -> run settings, with per-algorithm learner settings under ``learner.<algo>``."""
 

@@ -2,7 +2,8 @@
 
 ``BatchedEnv.step`` is pure (jit it once). When an env finishes an episode (failure, NaN or the time
 limit) it is reset in the same call with a fresh initial state, fresh randomization parameters and a
-fresh delay, while the transition's own reward, done and truncation flag are kept, and
+fresh delay (keeping the curriculum state its last episode left), while the transition's own reward,
+done and truncation flag are kept, and
 ``info["final_obs"]`` holds the observation the episode ended on so time-outs can bootstrap. The reset
 branch runs only on steps where at least one env finished (``lax.cond`` outside the ``vmap``).
 
@@ -68,7 +69,7 @@ class BatchedEnv:
 
     def _reset_finished(self, stepped: State, done: jax.Array) -> State:
         """Replace the physics, observation and episode state of finished envs with fresh resets."""
-        fresh = self._reset_each(stepped.info["rng"])
+        fresh = self._reset_each(stepped.info["rng"], stepped.info["curriculum"])
 
         def pick(new: jax.Array, old: jax.Array) -> jax.Array:
             return jnp.where(done.reshape(done.shape + (1,) * (old.ndim - 1)), new, old)

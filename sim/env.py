@@ -6,6 +6,9 @@ mapping, observation, reward terms, termination, randomization); this class owns
 physics sub-stepping, per-episode domain randomization, the action-delay buffer, observation noise, NaN
 termination, the time limit and the truncation flag. Batching and auto-reset live in
 :mod:`sim.batched`.
+
+A curriculum is state an env carries from one episode to the next (a terrain level, a penalty scale):
+``info["curriculum"]``, updated by the task when an episode ends and handed to the next ``reset``.
 """
 
 from __future__ import annotations
@@ -81,6 +84,30 @@ class MjxEnv(Env):
     def initial_state(self, rng: jax.Array) -> tuple[jax.Array, jax.Array]:
         """Draw the episode's initial ``(qpos, qvel)``."""
 
+    def start_episode(
+        self, rng: jax.Array, curriculum: dict[str, jax.Array]
+    ) -> tuple[jax.Array, jax.Array, dict[str, jax.Array]]:
+        """Initial ``(qpos, qvel)`` and extra ``info`` entries of an episode (commands, timers, spawn point)."""
+        del curriculum
+        return (*self.initial_state(rng), {})
+
+    def initial_curriculum(self, rng: jax.Array) -> dict[str, jax.Array]:
+        """Curriculum state of an env's first episode; empty for tasks without a curriculum."""
+        del rng
+        return {}
+
+    def update_info(
+        self, info: dict, data: mjx.Data, applied: jax.Array, terminated: jax.Array, truncated: jax.Array
+    ) -> dict:
+        """``info`` after a transition, before the observation is taken (resampled commands, the curriculum)."""
+        del data, applied, terminated, truncated
+        return info
+
+    def advance(self, model: mjx.Model, data: mjx.Data, applied: jax.Array, info: dict) -> mjx.Data:
+        """One control period of physics driven by the (delayed) action; default: hold ``control(applied)``."""
+        del info
+        return self.physics_step(model, data, self.control(applied))
+
     @abc.abstractmethod
     def control(self, action: jax.Array) -> jax.Array:
         """Map a policy action (after delay) to the MJX ``ctrl`` vector."""
@@ -104,6 +131,10 @@ class MjxEnv(Env):
 
     def randomization_ranges(self) -> dict[str, tuple[float, float]]:
         """Named ``U(low, high)`` ranges drawn per episode; empty for no randomization."""
+        return {}
+
+    def randomization_sizes(self) -> dict[str, int]:
+        """Entries drawn for each named range (independently); ranges not listed draw one scalar."""
         return {}
 
     def randomized_model(self, params: dict[str, jax.Array]) -> mjx.Model:
@@ -141,11 +172,16 @@ class MjxEnv(Env):
         """Control period in seconds."""
         return self.config.ctrl_dt
 
-    def reset(self, rng: jax.Array) -> State:
-        """Start an episode: new initial state, new randomization parameters, new delay."""
-        rng, init_key, dr_key, delay_key, noise_key = jax.random.split(rng, 5)
-        params = sample_uniform_params(dr_key, self.randomization_ranges())
-        qpos, qvel = self.initial_state(init_key)
+    def reset(self, rng: jax.Array, curriculum: dict[str, jax.Array] | None = None) -> State:
+        """Start an episode: new initial state, new randomization parameters, new delay.
+
+        ``curriculum`` is the state the env's previous episode left (None for a first episode).
+        """
+        rng, init_key, dr_key, delay_key, noise_key, curriculum_key = jax.random.split(rng, 6)
+        if curriculum is None:
+            curriculum = self.initial_curriculum(curriculum_key)
+        params = sample_uniform_params(dr_key, self.randomization_ranges(), self.randomization_sizes())
+        qpos, qvel, extra = self.start_episode(init_key, curriculum)
         data = mjx.forward(self.randomized_model(params), self._blank_data.replace(qpos=qpos, qvel=qvel))
         zero_action = jnp.zeros(self.action_size)
         info = {
@@ -154,6 +190,8 @@ class MjxEnv(Env):
             "dr": params,
             "last_action": zero_action,
             "truncation": jnp.zeros((), jnp.float32),
+            "curriculum": curriculum,
+            **extra,
         }
         max_delay = self.config.action_delay_steps
         if max_delay:
@@ -175,7 +213,7 @@ class MjxEnv(Env):
         applied = action
         if self.config.action_delay_steps:
             info["action_buffer"], applied = delay.push_and_read(info["action_buffer"], action, info["delay"])
-        data = self.physics_step(self.randomized_model(info["dr"]), state.pipeline_state, self.control(applied))
+        data = self.advance(self.randomized_model(info["dr"]), state.pipeline_state, applied, info)
         return self.transition(state.replace(info=info), data, applied, action)
 
     def transition(self, state: State, data: mjx.Data, applied: jax.Array, action: jax.Array) -> State:
@@ -194,7 +232,9 @@ class MjxEnv(Env):
         noise_key = None
         if self._noise_scale is not None:
             info["rng"], noise_key = jax.random.split(info["rng"])
-        info.update(step=step, truncation=truncated.astype(jnp.float32), last_action=action)
+        info.update(step=step, truncation=truncated.astype(jnp.float32))
+        info = self.update_info(info, data, applied, terminated, truncated)
+        info["last_action"] = action
         obs = self._noisy(noise_key, self.observe(data, info))
         return state.replace(
             pipeline_state=data,

@@ -17,6 +17,7 @@ kind                      size                   raw value
 ``base_ang_vel``          3                      IMU angular velocity in the IMU frame
 ``projected_gravity``     3                      unit gravity direction in the IMU frame
 ``velocity_command``      3                      commanded (vx, vy, yaw rate), ``info["command"]``
+``position_command``      3                      commanded target (x, y, z) in the base frame, ``info["command"]``
 ``last_action``           one per action         the previous policy action, ``info["last_action"]``
 ``gait_phase``            2                      sin, cos of ``2 pi (step mod period_steps) / period_steps``
 ========================  =====================  ==================================================
@@ -41,7 +42,7 @@ JOINT_KINDS = ("joint_pos", "joint_pos_rel", "joint_cos_sin", "joint_vel")
 """Kinds that read the joints they list."""
 IMU_KINDS = ("base_ang_vel", "projected_gravity")
 """Kinds that read the robot's IMU site."""
-TERM_KINDS = (*JOINT_KINDS, *IMU_KINDS, "velocity_command", "last_action", "gait_phase")
+TERM_KINDS = (*JOINT_KINDS, *IMU_KINDS, "velocity_command", "position_command", "last_action", "gait_phase")
 """Every kind of observation term."""
 
 
@@ -179,6 +180,7 @@ FORMULAS: dict[str, Formula] = {
     "base_ang_vel": lambda o, t, d, i: o.imu_rotation(d).T @ o.imu_body_angular_velocity(d),
     "projected_gravity": lambda o, t, d, i: -o.imu_rotation(d)[2],
     "velocity_command": lambda o, t, d, i: i["command"],
+    "position_command": lambda o, t, d, i: i["command"],
     "last_action": lambda o, t, d, i: i["last_action"],
     "gait_phase": lambda o, t, d, i: _gait_phase(i["step"], t.period_steps),
 }

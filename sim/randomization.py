@@ -28,15 +28,20 @@ UniformRange = Annotated[tuple[float, float], AfterValidator(_ordered)]
 """A ``[low, high]`` range sampled uniformly; ``[x, x]`` fixes the value to ``x``."""
 
 
-def sample_uniform_params(rng: jax.Array, ranges: dict[str, tuple[float, float]]) -> dict[str, jax.Array]:
-    """Draw one scalar per named range, each from ``U(low, high)``, with independent keys."""
+def sample_uniform_params(
+    rng: jax.Array, ranges: dict[str, tuple[float, float]], sizes: dict[str, int] | None = None
+) -> dict[str, jax.Array]:
+    """Draw each named range from ``U(low, high)`` with independent keys: a scalar, or ``sizes[name]`` entries."""
+    sizes = sizes or {}
     keys = jax.random.split(rng, max(len(ranges), 1))
     return {
-        name: jax.random.uniform(key, (), minval=low, maxval=high)
+        name: jax.random.uniform(key, (sizes[name],) if name in sizes else (), minval=low, maxval=high)
         for key, (name, (low, high)) in zip(keys, sorted(ranges.items()), strict=False)
     }
 
 
 def as_vector(params: dict[str, jax.Array]) -> jax.Array:
-    """The parameters as one vector in sorted-name order (for a privileged observation)."""
-    return jnp.stack([params[name] for name in sorted(params)]) if params else jnp.zeros((0,))
+    """The parameters as one vector in sorted-name order, vectors flattened (for a privileged observation)."""
+    if not params:
+        return jnp.zeros((0,))
+    return jnp.concatenate([jnp.ravel(params[name]) for name in sorted(params)])

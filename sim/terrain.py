@@ -1,20 +1,25 @@
-"""Terrains for legged tasks: a flat plane, a seeded rough heightfield, or a pyramid of stairs.
+"""Terrains for legged tasks: a flat plane, a seeded rough heightfield, a pyramid of stairs, or obstacles.
 
 A :class:`TerrainConfig` describes a square terrain centred on the world origin. ``terrain_heights``
 samples it on a regular grid (row ``i`` at ``y = -size/2 + i * resolution``, column ``j`` at
 ``x = -size/2 + j * resolution``, MuJoCo's hfield layout), ``height_at`` gives the ground height under
 world points (numpy or JAX, so a jitted reset can spawn robots on it), and ``add_terrain`` turns the
-``floor`` geom of an ``MjSpec`` into that terrain.
+``floor`` geom of an ``MjSpec`` into that terrain. ``heightfield_height``, ``add_heightfield`` and
+``robot_on_heightfield`` do the same for any rectangular height grid centred on the origin (``sim.terrain_grid``
+builds one from many terrains).
+
+Obstacles are seeded random axis-aligned boxes, all ``obstacle_height`` tall, on flat ground; like the
+stairs they leave a flat spawn platform of ``platform_size`` at the centre.
 
 The ground between samples is the surface MuJoCo collides with: each grid cell is split into two
 triangles along its diagonal from ``(x0, y0)`` to ``(x1, y1)``; ``height_at`` interpolates on the same
 triangles, so a sphere of radius r resting on a flat patch has its centre at ``height_at + r`` in MuJoCo C
 and in MJX alike. A stair riser therefore slopes across one grid cell: pick a resolution well below the
-tread width for sharp steps.
+tread width for sharp steps, and an obstacle's sides slope the same way.
 
-Difficulty: ``roughness`` and ``step_height`` are ``[easy, hard]`` pairs (a single number means both);
-the terrain uses ``easy + difficulty * (hard - easy)``. A curriculum builds harder terrains with
-``config.with_difficulty(d)``.
+Difficulty: ``roughness``, ``step_height`` and ``obstacle_height`` are ``[easy, hard]`` pairs (a single
+number means both); the terrain uses ``easy + difficulty * (hard - easy)``. A curriculum builds harder
+terrains with ``config.with_difficulty(d)``.
 
 MJX (mujoco-mjx 3.17, ``impl="jax"``) collides a heightfield with spheres, capsules, boxes and convex
 meshes only (``hfield_sphere``, ``hfield_capsule``, ``hfield_convex``); cylinders and ellipsoids
@@ -45,7 +50,7 @@ HFIELD_NAME = "terrain"
 """Name of the hfield asset that ``add_terrain`` adds."""
 BASE_DEPTH = 0.1
 """Thickness (m) of the solid slab under the heightfield's lowest point (MuJoCo's ``hfield.size[3]``)."""
-TerrainKind = Literal["flat", "rough", "stairs"]
+TerrainKind = Literal["flat", "rough", "stairs", "obstacles"]
 """The kinds of terrain."""
 TERRAIN_KINDS: tuple[str, ...] = get_args(TerrainKind)
 """The kinds of terrain, as ``--terrain`` lists them."""
@@ -75,20 +80,24 @@ DifficultyRange = Annotated[tuple[float, float], BeforeValidator(_as_pair), Afte
 """An ``[easy, hard]`` pair in metres (or one number for both), picked between by ``difficulty``."""
 
 
-class TerrainConfig(BaseModel):
-    """A square terrain centred on the world origin: flat, rough (procedural heightfield) or stairs."""
+def _check_span(value: tuple[float, float]) -> tuple[float, float]:
+    """Check that a ``[smallest, largest]`` pair is positive and ordered."""
+    if value[0] <= 0.0:
+        raise ValueError(f"smallest value {value[0]} is not positive; use a value > 0")
+    if value[0] > value[1]:
+        raise ValueError(f"smallest value {value[0]} exceeds largest value {value[1]}; list [smallest, largest]")
+    return value
+
+
+SizeRange = Annotated[tuple[float, float], BeforeValidator(_as_pair), AfterValidator(_check_span)]
+"""A ``[smallest, largest]`` pair of lengths in metres (or one number for both), drawn between uniformly."""
+
+
+class TerrainFeatures(BaseModel):
+    """The shape parameters of each kind of terrain, without its kind, size, resolution, difficulty or seed."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
-    kind: TerrainKind = Field(
-        "flat", description="'flat': a plane; 'rough': seeded smooth noise; 'stairs': a pyramid of steps."
-    )
-    size: float = Field(8.0, gt=0.0, description="Side length (m) of the square terrain.")
-    resolution: float = Field(0.05, gt=0.0, description="Grid spacing (m) between height samples; must divide size.")
-    difficulty: float = Field(
-        1.0, ge=0.0, le=1.0, description="0 picks the easy end of roughness/step_height, 1 the hard end."
-    )
-    seed: int = Field(0, ge=0, description="Random seed of the rough field: same seed, same terrain.")
     roughness: DifficultyRange = Field(
         (0.0, 0.05), description="Rough: peak height amplitude (m), [easy, hard]; heights lie in +-amplitude."
     )
@@ -101,12 +110,46 @@ class TerrainConfig(BaseModel):
     step_height: DifficultyRange = Field((0.05, 0.15), description="Stairs: rise (m) of each step, [easy, hard].")
     tread_width: float = Field(0.3, gt=0.0, description="Stairs: run (m) of each step, at least 2 x resolution.")
     platform_size: float = Field(
-        1.0, gt=0.0, description="Stairs: side (m) of the flat square spawn platform at the centre."
+        1.0, gt=0.0, description="Stairs and obstacles: side (m) of the flat square spawn platform at the centre."
     )
     descending: bool = Field(
         False,
         description="Stairs: if true the steps go down away from the platform (it is a summit); otherwise "
         "they go up (it is a pit). The platform is at height 0 either way.",
+    )
+    obstacle_height: DifficultyRange = Field(
+        (0.02, 0.08), description="Obstacles: height (m) of every box above the ground, [easy, hard]."
+    )
+    obstacle_width: SizeRange = Field(
+        (0.3, 1.0),
+        description="Obstacles: [smallest, largest] side (m) of a box; each side is drawn uniformly in it, "
+        "the smallest at least 2 x resolution.",
+    )
+    obstacle_count: int = Field(
+        12,
+        ge=0,
+        description="Obstacles: number of boxes per terrain (overlapping boxes merge; the platform cuts them).",
+    )
+
+
+class TerrainConfig(TerrainFeatures):
+    """A square terrain centred on the world origin: flat, rough (procedural heightfield), stairs or obstacles."""
+
+    kind: TerrainKind = Field(
+        "flat",
+        description="'flat': a plane; 'rough': seeded smooth noise; 'stairs': a pyramid of steps; "
+        "'obstacles': seeded random boxes on flat ground.",
+    )
+    size: float = Field(8.0, gt=0.0, description="Side length (m) of the square terrain.")
+    resolution: float = Field(0.05, gt=0.0, description="Grid spacing (m) between height samples; must divide size.")
+    difficulty: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="0 picks the easy end of roughness/step_height/obstacle_height, 1 the hard end.",
+    )
+    seed: int = Field(
+        0, ge=0, description="Random seed of the rough field and the obstacles' layout: same seed, same terrain."
     )
 
     @model_validator(mode="after")
@@ -122,7 +165,11 @@ class TerrainConfig(BaseModel):
             raise ValueError(f"feature_length {self.feature_length} m is below resolution {self.resolution} m")
         if self.kind == "stairs" and self.tread_width < 2.0 * self.resolution:
             raise ValueError(f"tread_width {self.tread_width} m must be at least 2 x resolution ({self.resolution} m)")
-        if self.kind == "stairs" and self.platform_size >= self.size:
+        if self.kind == "obstacles" and self.obstacle_width[0] < 2.0 * self.resolution:
+            raise ValueError(
+                f"obstacle_width {self.obstacle_width[0]} m must be at least 2 x resolution ({self.resolution} m)"
+            )
+        if self.kind in ("stairs", "obstacles") and self.platform_size >= self.size:
             raise ValueError(f"platform_size {self.platform_size} m must be below size {self.size} m")
         return self
 
@@ -141,6 +188,12 @@ class TerrainConfig(BaseModel):
     def rise(self) -> float:
         """Stairs' step height (m) at this difficulty."""
         low, high = self.step_height
+        return low + self.difficulty * (high - low)
+
+    @property
+    def box_height(self) -> float:
+        """Obstacles' box height (m) at this difficulty."""
+        low, high = self.obstacle_height
         return low + self.difficulty * (high - low)
 
     def with_difficulty(self, difficulty: float) -> TerrainConfig:
@@ -188,27 +241,51 @@ def _stairs_heights(config: TerrainConfig) -> np.ndarray:
     return sign * config.rise * ring
 
 
-def terrain_heights(config: TerrainConfig) -> np.ndarray:
-    """Ground height (m) at each grid sample, shape ``(samples, samples)``, rows along y and columns along x."""
-    if config.kind == "rough":
-        return _rough_heights(config)
-    if config.kind == "stairs":
-        return _stairs_heights(config)
+def _obstacles_heights(config: TerrainConfig) -> np.ndarray:
+    """Boxes with uniformly random centres (anywhere on the terrain) and sides, then the platform cleared."""
+    coords = _grid_coordinates(config)
+    rng = np.random.default_rng(config.seed)
+    centres = rng.uniform(-config.size / 2.0, config.size / 2.0, (config.obstacle_count, 2))
+    sides = rng.uniform(*config.obstacle_width, (config.obstacle_count, 2))
+    heights = np.zeros((config.samples, config.samples))
+    for (cx, cy), (wx, wy) in zip(centres, sides, strict=True):
+        inside_x, inside_y = np.abs(coords - cx) <= wx / 2.0, np.abs(coords - cy) <= wy / 2.0
+        heights[np.ix_(inside_y, inside_x)] = config.box_height
+    platform = np.abs(coords) <= config.platform_size / 2.0 + _GRID_TOLERANCE * config.resolution
+    heights[np.ix_(platform, platform)] = 0.0
+    return heights
+
+
+def _flat_heights(config: TerrainConfig) -> np.ndarray:
+    """Zero everywhere."""
     return np.zeros((config.samples, config.samples))
 
 
-def height_at(config: TerrainConfig, heights: np.ndarray | jax.Array, x: ArrayLike, y: ArrayLike) -> ArrayLike:
-    """Ground height (m) under world points ``(x, y)``, on the triangles MuJoCo collides with.
+_HEIGHTS = {"flat": _flat_heights, "rough": _rough_heights, "stairs": _stairs_heights, "obstacles": _obstacles_heights}
+"""The height generator of each terrain kind."""
 
-    Works on numpy arrays, or on JAX arrays (jit-safe) if any argument is one. Points outside the terrain
+
+def terrain_heights(config: TerrainConfig) -> np.ndarray:
+    """Ground height (m) at each grid sample, shape ``(samples, samples)``, rows along y and columns along x."""
+    return _HEIGHTS[config.kind](config)
+
+
+def heightfield_height(
+    heights: np.ndarray | jax.Array, extent: tuple[float, float], x: ArrayLike, y: ArrayLike
+) -> ArrayLike:
+    """Ground height (m) under world points ``(x, y)`` on a height grid centred on the world origin.
+
+    ``heights`` has rows along y and columns along x (MuJoCo's hfield layout) and spans ``extent`` =
+    ``(length along x, length along y)`` metres; between samples the ground is the triangles MuJoCo collides
+    with. Works on numpy arrays, or on JAX arrays (jit-safe) if any argument is one. Points outside the grid
     get the height of the nearest edge point.
     """
     xp = jnp if any(isinstance(a, jax.Array) for a in (heights, x, y)) else np
-    last = config.samples - 1
-    gx = xp.clip((xp.asarray(x) + config.size / 2.0) / config.resolution, 0.0, last)
-    gy = xp.clip((xp.asarray(y) + config.size / 2.0) / config.resolution, 0.0, last)
-    col = xp.minimum(xp.floor(gx), last - 1).astype(int)
-    row = xp.minimum(xp.floor(gy), last - 1).astype(int)
+    last_row, last_col = heights.shape[0] - 1, heights.shape[1] - 1
+    gx = xp.clip((xp.asarray(x) + extent[0] / 2.0) * (last_col / extent[0]), 0.0, last_col)
+    gy = xp.clip((xp.asarray(y) + extent[1] / 2.0) * (last_row / extent[1]), 0.0, last_row)
+    col = xp.minimum(xp.floor(gx), last_col - 1).astype(int)
+    row = xp.minimum(xp.floor(gy), last_row - 1).astype(int)
     u, v = gx - col, gy - row
     h = xp.asarray(heights)
     h00, h10 = h[row, col], h[row, col + 1]
@@ -216,6 +293,16 @@ def height_at(config: TerrainConfig, heights: np.ndarray | jax.Array, x: ArrayLi
     upper = h00 + u * (h11 - h01) + v * (h01 - h00)
     lower = h00 + u * (h10 - h00) + v * (h11 - h10)
     return xp.where(v >= u, upper, lower)
+
+
+def height_at(config: TerrainConfig, heights: np.ndarray | jax.Array, x: ArrayLike, y: ArrayLike) -> ArrayLike:
+    """Ground height (m) under world points ``(x, y)`` of the terrain whose ``terrain_heights`` are ``heights``.
+
+    The ground between samples is the triangles MuJoCo collides with. Works on numpy arrays, or on JAX
+    arrays (jit-safe) if any argument is one. Points outside the terrain get the height of the nearest
+    edge point.
+    """
+    return heightfield_height(heights, (config.size, config.size), x, y)
 
 
 def _floor_geom(spec: mujoco.MjSpec) -> mujoco.MjsGeom:
@@ -233,24 +320,22 @@ def _floor_geom(spec: mujoco.MjSpec) -> mujoco.MjsGeom:
     return floor
 
 
-def add_terrain(spec: mujoco.MjSpec, config: TerrainConfig) -> mujoco.MjsGeom:
-    """Make the spec's ``floor`` geom the configured terrain and return that geom.
+def add_heightfield(spec: mujoco.MjSpec, heights: np.ndarray, extent: tuple[float, float]) -> mujoco.MjsGeom:
+    """Make the spec's ``floor`` geom a heightfield of ``heights`` centred on the origin; return that geom.
 
-    Flat keeps the plane. Rough and stairs add an hfield asset named ``terrain`` and turn ``floor`` into
-    an hfield geom at the world origin (its name, friction, contype/conaffinity, solver parameters and
-    material stay; margin and gap become 0, which MJX needs). A spec without a ``floor`` gets one.
+    ``heights`` (m) has rows along y and columns along x and spans ``extent`` = ``(length along x, length
+    along y)`` metres. Adds an hfield asset named ``terrain`` and turns ``floor`` into an hfield geom (its
+    name, friction, contype/conaffinity, solver parameters and material stay; margin and gap become 0, which
+    MJX needs). A spec without a ``floor`` gets one.
     """
     floor = _floor_geom(spec)
-    if config.kind == "flat":
-        return floor
-    heights = terrain_heights(config)
     low = float(heights.min())
     elevation = float(heights.max()) - low
     flat = elevation < _FLAT_TOLERANCE
     hfield = spec.add_hfield()
     hfield.name = HFIELD_NAME
     hfield.nrow, hfield.ncol = heights.shape
-    hfield.size = [config.size / 2.0, config.size / 2.0, 1.0 if flat else elevation, BASE_DEPTH]
+    hfield.size = [extent[0] / 2.0, extent[1] / 2.0, 1.0 if flat else elevation, BASE_DEPTH]
     normalized = np.zeros_like(heights) if flat else (heights - low) / elevation
     hfield.userdata = normalized.ravel().tolist()
     floor.type = mujoco.mjtGeom.mjGEOM_HFIELD
@@ -262,17 +347,37 @@ def add_terrain(spec: mujoco.MjSpec, config: TerrainConfig) -> mujoco.MjsGeom:
     return floor
 
 
-def robot_on_terrain(robot: Robot, config: TerrainConfig) -> Robot:
-    """The robot with its MJCF's ``floor`` made the configured terrain (joint and actuator indices unchanged).
+def add_terrain(spec: mujoco.MjSpec, config: TerrainConfig) -> mujoco.MjsGeom:
+    """Make the spec's ``floor`` geom the configured terrain and return that geom.
 
-    The robot's home pose is kept, so on rough or stairs ground the robot starts where the floor was
-    (z = 0); :func:`height_at` gives the ground under it for tasks that spawn robots on the terrain.
+    Flat keeps the plane. The other kinds become a heightfield (see :func:`add_heightfield`). A spec
+    without a ``floor`` gets one.
     """
     if config.kind == "flat":
-        return robot
+        return _floor_geom(spec)
+    return add_heightfield(spec, terrain_heights(config), (config.size, config.size))
+
+
+def robot_on_heightfield(robot: Robot, heights: np.ndarray, extent: tuple[float, float]) -> Robot:
+    """The robot with its MJCF's ``floor`` made a heightfield (see :func:`add_heightfield`).
+
+    Joint and actuator indices are unchanged; the robot's home pose is kept, so it starts where the floor
+    was (z = 0).
+    """
     spec = mujoco.MjSpec.from_file(str(robot.mjcf_path))
-    add_terrain(spec, config)
+    add_heightfield(spec, heights, extent)
     model = spec.compile()
     if model.nq != robot.mj_model.nq or model.nu != robot.mj_model.nu:
         raise ValueError(f"adding the terrain changed the joints or actuators of {robot.mjcf_path}")
     return dataclasses.replace(robot, mj_model=model)
+
+
+def robot_on_terrain(robot: Robot, config: TerrainConfig) -> Robot:
+    """The robot with its MJCF's ``floor`` made the configured terrain (joint and actuator indices unchanged).
+
+    The robot's home pose is kept, so on generated ground the robot starts where the floor was (z = 0);
+    :func:`height_at` gives the ground under it for tasks that spawn robots on the terrain.
+    """
+    if config.kind == "flat":
+        return robot
+    return robot_on_heightfield(robot, terrain_heights(config), (config.size, config.size))

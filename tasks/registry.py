@@ -18,7 +18,7 @@ from sim.errors import ConfigError
 from sim.robot import load_robot
 from sim.yaml_io import parse_model, read_yaml_mapping
 
-TASK_MODULES = ("tasks.cartpole",)
+TASK_MODULES = ("tasks.cartpole", "tasks.quadruped_joystick", "tasks.humanoid_joystick", "tasks.arm_reach")
 """Modules that register tasks when imported."""
 
 

@@ -27,7 +27,13 @@ INPUT_NAME, OUTPUT_NAME = "obs", "action"
 """Names of the ONNX graph's input and output."""
 IMU_KINDS = ("base_ang_vel", "projected_gravity")
 """Observation kinds that need an IMU."""
-_FIXED_SIZES = {"base_ang_vel": 3, "projected_gravity": 3, "velocity_command": 3, "gait_phase": 2}
+_FIXED_SIZES = {
+    "base_ang_vel": 3,
+    "projected_gravity": 3,
+    "velocity_command": 3,
+    "position_command": 3,
+    "gait_phase": 2,
+}
 _JOINT_SIZES = {"joint_pos": 1, "joint_pos_rel": 1, "joint_cos_sin": 2, "joint_vel": 1}
 TERM_KINDS = (*_JOINT_SIZES, *_FIXED_SIZES, "last_action")
 """Every observation kind this runtime can build."""
@@ -69,7 +75,7 @@ class ObservationTermSpec:
 
 @dataclass(frozen=True)
 class CommandRanges:
-    """The velocity commands the policy was trained on."""
+    """The commands the policy was trained on: a velocity (vx, vy, yaw_rate) or a target position (x, y, z)."""
 
     names: tuple[str, ...]
     """Command entries, e.g. ``vx, vy, yaw_rate``."""
@@ -118,7 +124,7 @@ class PolicyContract:
 
     @property
     def command_size(self) -> int:
-        """Entries of the velocity command (3 when the contract names no command ranges)."""
+        """Entries of the command (3 when the contract names no command ranges)."""
         return len(self.commands.names) if self.commands else 3
 
     @property

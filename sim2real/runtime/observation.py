@@ -29,7 +29,7 @@ class ObservationInputs:
     velocities: dict[str, float]
     """Joint velocities by name."""
     command: np.ndarray
-    """Velocity command (vx, vy, yaw rate)."""
+    """The command: velocity (vx, vy, yaw rate) or target position (x, y, z), as the contract names it."""
     last_action: np.ndarray
     """The previous policy action."""
     step: int
@@ -75,6 +75,7 @@ FORMULAS: dict[str, Formula] = {
     "base_ang_vel": lambda i, t: np.asarray(_imu(i, t).angular_velocity, dtype=np.float64),
     "projected_gravity": lambda i, t: -_rotation_wxyz(_imu(i, t).orientation_wxyz)[2],
     "velocity_command": lambda i, t: i.command,
+    "position_command": lambda i, t: i.command,
     "last_action": lambda i, t: i.last_action,
     "gait_phase": _gait_phase,
 }

@@ -3,8 +3,9 @@
 Each step reads the robot's sensors, runs one :class:`~sim2real.runtime.controller.Controller` tick
 (observation builder, onnxruntime, safety filter), sends the command, advances the physics one control
 period with PD at physics rate, and hands the C state to the task's own ``transition`` for the reward
-and the end of the episode. ``sim2real sim2sim`` plays whole episodes with it; ``sim2real rollout
---engine mujoco`` renders them.
+and the end of the episode. A push the task scheduled for this step (``info["push_velocity"]``, added to
+the base's planar velocity) is given to the C robot too, so both engines meet the same disturbances.
+``sim2real sim2sim`` plays whole episodes with it; ``sim2real rollout --engine mujoco`` renders them.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import jax
 import numpy as np
 from brax.envs.base import State
 
+from sim.commands import COMMAND_NAMES
 from sim2real.runtime.controller import Controller
 from sim2real.sim2sim.mujoco_robot import MujocoRobot
 from sim2real.sim2sim.scoring import TaskScorer
+from tasks.legged import TRACKING_TERMS
 
 
 @dataclass(frozen=True)
@@ -37,9 +40,11 @@ class RuntimeStep:
     observation_mismatch: float | None
     """Largest |runtime - task| observation entry (when the runtime ran and sensors are noise-free)."""
     command: np.ndarray | None
-    """The velocity command in force, for commanded tasks."""
+    """The velocity command in force, for velocity-commanded tasks."""
     measured: np.ndarray | None
-    """Measured base ``(vx, vy, yaw rate)`` in the base frame after the step, for commanded tasks."""
+    """Measured base ``(vx, vy, yaw rate)`` in the base frame after the step, for velocity-commanded tasks."""
+    tracking: list[float] | None
+    """The task's velocity-tracking reward terms for the step (unweighted, each at most 1), when it has them."""
 
 
 class RuntimeEpisode:
@@ -51,6 +56,8 @@ class RuntimeEpisode:
         self.controller = controller
         self.noise_free = noise_free
         self._zero_action = np.zeros(scorer.env.action_size)
+        self.velocity_commanded = list(scorer.env.command_ranges() or {}) == list(COMMAND_NAMES)
+        self.tracking_terms = [f"reward/{name}" for name in TRACKING_TERMS]
 
     def start(self, key: jax.Array) -> None:
         """Draw an episode with the task's ``reset`` (state, randomization, command) and place the robot in it."""
@@ -65,7 +72,7 @@ class RuntimeEpisode:
 
     @property
     def commanded(self) -> bool:
-        """Whether the task gives the policy a velocity command."""
+        """Whether the task gives the policy a command (a velocity or a target)."""
         return "command" in self.state.info
 
     def step(self) -> RuntimeStep:
@@ -77,13 +84,17 @@ class RuntimeEpisode:
             mismatch = float(np.max(np.abs(tick.observation - self._clean)))
         action = self._zero_action if tick.action is None else tick.action
         self.robot.send(tick.command, action)
+        if "push_velocity" in self.state.info:
+            self.robot.push(np.asarray(self.state.info["push_velocity"], np.float64))
         self.robot.step(self.scorer.env.n_substeps)
         self.state, self._clean = self.scorer.transition(self.state, self.robot.data, self.robot.active_action, action)
         self.steps += 1
         measured = None
-        if command is not None:
+        if self.velocity_commanded:
             linear, angular = self.robot.base_velocity()
             measured = np.array([linear[0], linear[1], angular[2]])
+        metrics = self.state.metrics
+        tracking = [float(metrics[name]) for name in self.tracking_terms if name in metrics]
         done = float(self.state.done) > 0
         return RuntimeStep(
             reward=float(self.state.reward),
@@ -92,6 +103,7 @@ class RuntimeEpisode:
             fault=tick.fault,
             inference_s=tick.inference_s if tick.observation is not None else None,
             observation_mismatch=mismatch,
-            command=command,
+            command=command if self.velocity_commanded else None,
             measured=measured,
+            tracking=tracking or None,
         )

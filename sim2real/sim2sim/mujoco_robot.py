@@ -68,6 +68,8 @@ class MujocoRobot:
         imu = robot.config.imu_site
         self._imu_site = self.model.site(imu).id if imu is not None else None
         self._base = self.model.body(robot.config.base_body).id
+        free = [j for j in range(self.model.njnt) if self.model.jnt_type[j] == mujoco.mjtJoint.mjJNT_FREE]
+        self._free_dof = int(self.model.jnt_dofadr[free[0]]) if free else None
         self._changed: tuple[str, ...] = ()
         self.reset(self.model.qpos0, np.zeros(self.model.nv))
 
@@ -137,6 +139,15 @@ class MujocoRobot:
     def send(self, command: JointCommand, action: np.ndarray) -> None:
         """Queue a command; it takes effect after the latency (the one before it holds until then)."""
         self._pending.append((self.physics_steps + self.latency_steps, command, action))
+
+    def push(self, planar_velocity: np.ndarray) -> None:
+        """Add ``(vx, vy)`` (m/s, world frame) to the base's velocity: a shove (the base must be free)."""
+        if not planar_velocity.any():
+            return
+        free = self._free_dof
+        if free is None:
+            raise ValueError(f"{self.robot.name} has no free base to push")
+        self.data.qvel[free : free + 2] += planar_velocity
 
     def step(self, count: int) -> None:
         """Advance ``count`` physics steps, applying due commands and the PD law at every step."""

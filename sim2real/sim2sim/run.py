@@ -16,7 +16,7 @@ import jax
 import numpy as np
 import torch
 
-from policies.evaluation import Evaluator
+from policies.evaluation import Episodes, Evaluator
 from sim.batched import BatchedEnv
 from sim.env import MjxEnv
 from sim2real.runtime.contract import PolicyContract
@@ -29,6 +29,7 @@ from sim2real.sim2sim.episode import RuntimeEpisode
 from sim2real.sim2sim.mujoco_robot import MujocoRobot, SensorNoise
 from sim2real.sim2sim.scoring import TaskScorer
 from sim2real.sim2sim.task_fit import task_mismatches
+from tasks.legged import TRACKING_TERMS
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class EpisodeOutcome:
     """Mean |commanded - measured| yaw rate (rad/s), for commanded tasks."""
     observation_mismatch: float | None
     """Largest |runtime - task| observation entry (noise-free runs only)."""
+    tracking: float | None
+    """Mean per step of the task's tracking reward terms, summed (each term at most 1), for tasks that have them."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,16 @@ class Sim2SimReport:
     """The same policy's returns in MJX, episode for episode."""
     inference_s: np.ndarray
     """Every onnxruntime call's duration."""
+    mjx_tracking: np.ndarray | None = None
+    """The same policy's tracking reward in MJX (as :attr:`EpisodeOutcome.tracking`), episode for episode."""
+
+    @property
+    def tracking_ratio(self) -> float | None:
+        """MuJoCo C tracking reward over MJX's (how much of its tracking the policy keeps), when the task tracks."""
+        ours = [e.tracking for e in self.episodes if e.tracking is not None]
+        if not ours or self.mjx_tracking is None or not self.mjx_tracking.mean():
+            return None
+        return float(np.mean(ours) / self.mjx_tracking.mean())
 
     @property
     def mean_return(self) -> float:
@@ -122,6 +135,9 @@ class Sim2SimReport:
             "linear_tracking_error": float(np.mean(linear)) if linear else None,
             "yaw_tracking_error": float(np.mean(yaw)) if yaw else None,
             "observation_mismatch_max": max(mismatches) if mismatches else None,
+            "tracking_mujoco": _mean([e.tracking for e in outcomes]),
+            "tracking_mjx": None if self.mjx_tracking is None else float(self.mjx_tracking.mean()),
+            "tracking_ratio": self.tracking_ratio,
             "inference_us_p50": float(np.percentile(micro, 50)) if micro.size else None,
             "inference_us_p99": float(np.percentile(micro, 99)) if micro.size else None,
         }
@@ -139,12 +155,23 @@ class Sim2SimReport:
         if d["linear_tracking_error"] is not None:
             linear, yaw = d["linear_tracking_error"], d["yaw_tracking_error"]
             lines.append(f"  tracking error: linear {linear:.3f} m/s, yaw {yaw:.3f} rad/s")
+        if d["tracking_ratio"] is not None:
+            lines.append(
+                f"  tracking reward per step: MuJoCo C {d['tracking_mujoco']:.3f}, MJX {d['tracking_mjx']:.3f} "
+                f"({100 * d['tracking_ratio']:.1f}% kept)"
+            )
         if d["observation_mismatch_max"] is not None:
             lines.append(f"  runtime vs task observation: max |diff| {d['observation_mismatch_max']:.2e}")
         if d["inference_us_p50"] is not None:
             lines.append(f"  inference p50 {d['inference_us_p50']:.0f} us, p99 {d['inference_us_p99']:.0f} us")
         lines += [f"  fault: {fault}" for fault in self.faults]
         return "\n".join(lines)
+
+
+def _mean(values: list[float | None]) -> float | None:
+    """Mean of the values that are not None (None when none are)."""
+    present = [v for v in values if v is not None]
+    return float(np.mean(present)) if present else None
 
 
 def _noise_free(noise: SensorNoise) -> bool:
@@ -155,7 +182,7 @@ def _episode(episode: RuntimeEpisode, key: jax.Array) -> tuple[EpisodeOutcome, l
     """Play one episode; returns its outcome and the inference durations."""
     episode.start(key)
     total, mismatch, timings, fault, fell = 0.0, 0.0, [], None, False
-    linear, yaw = [], []
+    linear, yaw, tracking = [], [], []
     for index in range(episode.scorer.env.config.episode_length):
         step = episode.step()
         if step.fault and fault is None:
@@ -165,6 +192,8 @@ def _episode(episode: RuntimeEpisode, key: jax.Array) -> tuple[EpisodeOutcome, l
         if step.observation_mismatch is not None:
             mismatch = max(mismatch, step.observation_mismatch)
         total += step.reward
+        if step.tracking is not None:
+            tracking.append(sum(step.tracking))
         if step.command is not None and step.measured is not None:
             linear.append(float(np.linalg.norm(step.command[:2] - step.measured[:2])))
             yaw.append(abs(float(step.command[2] - step.measured[2])))
@@ -179,6 +208,7 @@ def _episode(episode: RuntimeEpisode, key: jax.Array) -> tuple[EpisodeOutcome, l
         linear_tracking_error=float(np.mean(linear)) if linear else None,
         yaw_tracking_error=float(np.mean(yaw)) if yaw else None,
         observation_mismatch=mismatch if episode.noise_free else None,
+        tracking=float(np.mean(tracking)) if tracking else None,
     )
     return outcome, timings
 
@@ -191,13 +221,19 @@ def check_task_fits(contract: PolicyContract, env: MjxEnv, task: str, source: st
         raise ContractError(f"{source}: does not fit task {task}: {problems[0]}{more}; export a policy of this task")
 
 
-def mjx_returns(env: MjxEnv, runner: PolicyRunner, episodes: int, seed: int) -> np.ndarray:
-    """The policy's returns in MJX (no runtime, no filter), one episode per env, same keys as sim2sim."""
+def mjx_episodes(env: MjxEnv, runner: PolicyRunner, episodes: int, seed: int) -> Episodes:
+    """The policy's episodes in MJX (no runtime, no filter), one per env, same keys as sim2sim."""
 
     def act(obs: torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(runner.act(obs.numpy()))
 
-    return Evaluator(BatchedEnv(env, episodes), torch.device("cpu")).returns(act, jax.random.PRNGKey(seed))
+    return Evaluator(BatchedEnv(env, episodes), torch.device("cpu")).episodes(act, jax.random.PRNGKey(seed))
+
+
+def tracking_of(result: Episodes) -> np.ndarray | None:
+    """Per episode, the mean per step of the tracking terms, summed; None when the task has none."""
+    terms = [result.term_means[name] for name in TRACKING_TERMS if name in result.term_means]
+    return np.sum(terms, axis=0) if terms else None
 
 
 def run_sim2sim(policy: Path, env: MjxEnv, task: str, settings: Sim2SimSettings) -> Sim2SimReport:
@@ -214,5 +250,5 @@ def run_sim2sim(policy: Path, env: MjxEnv, task: str, settings: Sim2SimSettings)
         outcome, durations = _episode(episode, key)
         outcomes.append(outcome)
         timings += durations
-    returns = mjx_returns(env, runner, settings.episodes, settings.seed)
-    return Sim2SimReport(str(policy), task, settings, outcomes, returns, np.asarray(timings))
+    mjx = mjx_episodes(env, runner, settings.episodes, settings.seed)
+    return Sim2SimReport(str(policy), task, settings, outcomes, mjx.returns, np.asarray(timings), tracking_of(mjx))

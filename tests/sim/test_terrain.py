@@ -19,7 +19,15 @@ from pydantic import ValidationError
 
 from sim.mjx_import import mjx
 from sim.robot import load_robot
-from sim.terrain import FLOOR_GEOM, TerrainConfig, add_terrain, height_at, robot_on_terrain, terrain_heights
+from sim.terrain import (
+    FLOOR_GEOM,
+    TERRAIN_KINDS,
+    TerrainConfig,
+    add_terrain,
+    height_at,
+    robot_on_terrain,
+    terrain_heights,
+)
 
 SCENE = """
 <mujoco>
@@ -54,9 +62,12 @@ SMALL = {
     "step_height": 0.1,
     "tread_width": 0.3,
     "platform_size": 0.6,
+    "obstacle_height": 0.05,
+    "obstacle_width": (0.2, 0.5),
+    "obstacle_count": 6,
     "seed": 3,
 }
-"""A 2 m terrain on a 21 x 21 grid: stair treads centred at 0.5 m and 0.8 m from the centre."""
+"""A 2 m terrain on a 21 x 21 grid: stair treads centred at 0.5 m and 0.8 m from the centre; 6 obstacles."""
 KINDS = ["flat", "rough", "stairs"]
 SPHERE_POINTS = np.array([[0.0, 0.0], [0.5, 0.1], [-0.1, -0.8], [0.8, 0.8]])
 CAPSULE_POINTS = np.array([[0.0, 0.0], [0.0, 0.5], [0.1, -0.8], [0.0, -0.5]])
@@ -88,10 +99,11 @@ def test_roughness_is_the_peak_amplitude_and_scales_the_peak_to_peak():
 
 
 def test_difficulty_picks_between_the_easy_and_hard_values():
-    config = small("rough", roughness=(0.02, 0.06), step_height=(0.04, 0.12))
+    config = small("rough", roughness=(0.02, 0.06), step_height=(0.04, 0.12), obstacle_height=(0.02, 0.1))
     assert config.with_difficulty(0.0).amplitude == pytest.approx(0.02)
     assert config.with_difficulty(0.5).amplitude == pytest.approx(0.04)
     assert config.with_difficulty(1.0).rise == pytest.approx(0.12)
+    assert config.with_difficulty(0.25).box_height == pytest.approx(0.04)
     assert np.abs(terrain_heights(config.with_difficulty(0.5))).max() == pytest.approx(0.04)
 
 
@@ -114,13 +126,28 @@ def test_stairs_terraces_differ_by_the_step_height_around_a_flat_centre(descendi
     np.testing.assert_allclose(np.diff(np.unique(centre_row)), config.rise)
 
 
+def test_obstacles_are_boxes_of_the_obstacle_height_around_a_flat_platform():
+    config = small("obstacles")
+    heights = terrain_heights(config)
+    np.testing.assert_array_equal(np.unique(heights), [0.0, 0.05])
+    coords = np.arange(config.samples) * config.resolution - config.size / 2
+    platform = np.abs(coords) <= config.platform_size / 2 + 1e-9
+    assert np.all(heights[np.ix_(platform, platform)] == 0.0)
+    np.testing.assert_array_equal(heights, terrain_heights(small("obstacles")))
+    assert np.abs(heights - terrain_heights(small("obstacles", seed=4))).max() > 0.0
+
+
+def test_no_obstacles_leave_flat_ground():
+    assert np.all(terrain_heights(small("obstacles", obstacle_count=0)) == 0.0)
+
+
 def test_flat_terrain_is_zero_everywhere():
     config = small("flat")
     assert np.all(terrain_heights(config) == 0.0)
     assert float(height_at(config, terrain_heights(config), 0.3, -0.7)) == 0.0
 
 
-@pytest.mark.parametrize("kind", ["rough", "stairs"])
+@pytest.mark.parametrize("kind", ["rough", "stairs", "obstacles"])
 def test_height_at_matches_a_mujoco_ray_cast_onto_the_hfield(kind):
     config = small(kind)
     model = scene(config)
@@ -156,7 +183,7 @@ def test_height_at_runs_under_jit_on_jax_arrays():
     )
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", TERRAIN_KINDS)
 def test_each_kind_compiles_into_a_model_whose_floor_keeps_its_contact_settings(kind):
     model = scene(small(kind))
     floor = model.geom(FLOOR_GEOM)
@@ -226,6 +253,12 @@ def test_mjx_collides_hfields_with_spheres_capsules_and_boxes_only(geom, support
         ({"feature_length": 0.05, "kind": "rough"}, "feature_length"),
         ({"tread_width": 0.15, "kind": "stairs"}, "tread_width"),
         ({"platform_size": 2.0, "kind": "stairs"}, "platform_size"),
+        ({"platform_size": 2.0, "kind": "obstacles"}, "platform_size"),
+        ({"obstacle_width": (0.1, 0.5), "kind": "obstacles"}, "obstacle_width"),
+        ({"obstacle_width": (0.5, 0.3)}, "obstacle_width"),
+        ({"obstacle_width": 0.0}, "obstacle_width"),
+        ({"obstacle_height": -0.02}, "obstacle_height"),
+        ({"obstacle_count": -1}, "obstacle_count"),
         ({"bumpiness": 1.0}, "bumpiness"),
     ],
 )
@@ -298,7 +331,7 @@ def test_mjx_drops_end_where_mujoco_c_drops_end(kind):
     np.testing.assert_allclose(mjx_final[:, positions], c_final[:, positions], atol=C_MJX_TOLERANCE)
 
 
-@pytest.mark.parametrize("kind", ["rough", "stairs"])
+@pytest.mark.parametrize("kind", ["rough", "stairs", "obstacles"])
 def test_a_shipped_legged_robot_on_terrain_keeps_its_joints_and_gains_a_heightfield_floor(kind):
     robot = load_robot("quadruped")
     on_terrain = robot_on_terrain(robot, TerrainConfig(kind=kind))
