@@ -56,6 +56,10 @@ class EvalPoint:
     """Training wall-clock seconds so far (JIT included, evaluation time included)."""
     mean_return: float
     """Mean noise-free episode return over the eval envs."""
+    tracking: float | None = None
+    """Mean per-step linear-velocity tracking reward (``tracking_lin_vel``, at most 1), for tasks that track."""
+    falls: int = 0
+    """Eval episodes that ended before the time limit."""
 
 
 def resolve_device(config: TrainConfig) -> torch.device:
@@ -257,11 +261,20 @@ class Trainer:
 
     def _evaluate(self, seconds: float, writer: SummaryWriter, bar: tqdm) -> EvalPoint:
         """Noise-free episodes on the eval envs; logged and remembered."""
-        returns = self.evaluator.returns(self.agent.act, self.evaluator_rng(self.iteration))
-        point = EvalPoint(self.env_steps, seconds, float(returns.mean()))
+        episodes = self.evaluator.episodes(self.agent.act, self.evaluator_rng(self.iteration))
+        returns = episodes.returns
+        tracking = episodes.term_means.get("tracking_lin_vel")
+        falls = int((episodes.lengths < self.env.config.episode_length).sum())
+        point = EvalPoint(
+            self.env_steps, seconds, float(returns.mean()), None if tracking is None else float(tracking.mean()), falls
+        )
         self.evals.append(point)
         writer.add_scalar("eval/return_mean", point.mean_return, point.env_steps)
         writer.add_scalar("eval/return_std", float(returns.std()), point.env_steps)
+        writer.add_scalar("eval/episode_length", float(episodes.lengths.mean()), point.env_steps)
+        writer.add_scalar("eval/falls", falls, point.env_steps)
+        for name, values in episodes.term_means.items():
+            writer.add_scalar(f"eval_terms/{name}", float(values.mean()), point.env_steps)
         writer.add_scalar("eval/seconds", seconds, point.env_steps)
         bar.set_postfix({"eval": f"{point.mean_return:.1f}"}, refresh=False)
         return point
@@ -278,7 +291,7 @@ class Trainer:
             "iteration": self.iteration,
             "env_steps": self.env_steps,
             "elapsed_s": self.elapsed,
-            "evals": [[p.env_steps, p.seconds, p.mean_return] for p in self.evals],
+            "evals": [[p.env_steps, p.seconds, p.mean_return, p.tracking, p.falls] for p in self.evals],
             "agent": self.agent.training_state(),
             "replay": self.buffer.state_dict() if self.config.save_replay else None,
             "env_state": pack_tree(self.state),
@@ -295,7 +308,7 @@ class Trainer:
         self.state = unpack_tree(self.state, payload["env_state"])
         self.iteration = int(payload["iteration"])
         self.elapsed = float(payload["elapsed_s"])
-        self.evals = [EvalPoint(int(s), float(t), float(r)) for s, t, r in payload["evals"]]
+        self.evals = [EvalPoint(int(s), float(t), float(r), *rest) for s, t, r, *rest in payload["evals"]]
         torch.set_rng_state(payload["rng"]["torch"].cpu())
         if "cuda" in payload["rng"] and self.device.type == "cuda":
             torch.cuda.set_rng_state(payload["rng"]["cuda"].cpu(), self.device)

@@ -44,10 +44,10 @@ class ValidateCmd:
 class BenchEnvCmd:
     """Env steps/s vs bare mjx.step (and Playground); with --robot, raw MJX physics vs MuJoCo C per robot."""
 
-    task: str | None = None
-    """Registered task to measure (default cartpole_balance)."""
-    num_envs: int = 1024
-    """Batch size (parallel envs)."""
+    task: list[str] | None = None
+    """Registered tasks to measure, each at every --num-envs (default cartpole_balance)."""
+    num_envs: list[int] = dataclasses.field(default_factory=lambda: [1024])
+    """Batch sizes (parallel envs)."""
     robot: list[str] | None = None
     """Measure raw physics of these robots (shipped names or robot YAML paths) instead of a task."""
     worlds: list[int] = dataclasses.field(default_factory=lambda: [256, 1024, 4096])
@@ -120,8 +120,8 @@ class BenchLearnCmd:
 
     task: str = "cartpole_balance"
     """Registered task to train on."""
-    threshold: float = 900.0
-    """Mean eval return that counts as learned."""
+    threshold: float | None = None
+    """Value of the task's goal metric that counts as learned (default: the task's goal; cart-pole: return 900)."""
     time_limit_s: float = 900.0
     """Per-learner wall-clock limit in seconds."""
     only: list[str] | None = None
@@ -247,7 +247,7 @@ class PreviewCmd(VideoFlags):
     seconds: float = 3.0
     """Simulated seconds of video."""
     terrain: str = "flat"
-    """Ground under the robot: flat, rough or stairs (sim.terrain's defaults; the robot's MJCF needs a floor plane)."""
+    """Ground under the robot: flat, rough, stairs or obstacles (sim.terrain's defaults; needs a floor plane)."""
 
 
 def _prepare_jax() -> None:
@@ -283,19 +283,32 @@ def _run_validate(cmd: ValidateCmd) -> int:
 
 
 def _run_bench_env(cmd: BenchEnvCmd) -> int:
-    counts = [("--num-envs", cmd.num_envs), ("--steps", cmd.steps), ("--rounds", cmd.rounds), ("--calls", cmd.calls)]
-    for flag, value in counts + [("--worlds", w) for w in cmd.worlds]:
+    counts = [("--steps", cmd.steps), ("--rounds", cmd.rounds), ("--calls", cmd.calls)]
+    sizes = [("--num-envs", n) for n in cmd.num_envs] + [("--worlds", w) for w in cmd.worlds]
+    for flag, value in counts + sizes:
         if value < 1:
             raise ConfigError.single(flag, str(value), "must be at least 1")
     if cmd.robot is not None:
         return _run_bench_physics(cmd)
-    _prepare_jax()
-    from sim2real.bench.env_bench import format_env_bench, result_as_dict, run_env_bench
+    if not cmd.num_envs:
+        raise ConfigError.single("--num-envs", "-", "name at least one batch size")
+    from tasks.registry import get_task
 
-    result = run_env_bench(cmd.task or "cartpole_balance", cmd.num_envs, cmd.steps, cmd.rounds, cmd.seed)
-    print(format_env_bench(result))
+    tasks = cmd.task or ["cartpole_balance"]
+    for task in tasks:
+        get_task(task)
+    _prepare_jax()
+    from sim2real.bench.env_bench import env_bench_as_dict, format_env_bench, format_env_table, run_env_bench
+
+    results = []
+    for task in tasks:
+        for num_envs in cmd.num_envs:
+            results.append(run_env_bench(task, num_envs, cmd.steps, cmd.rounds, cmd.seed))
+            print(format_env_bench(results[-1]), flush=True)
+    if len(results) > 1:
+        print(format_env_table(results))
     if cmd.json:
-        print(json.dumps(result_as_dict(result)))
+        print(json.dumps(env_bench_as_dict(results)))
     return 0
 
 
@@ -369,12 +382,16 @@ def _run_plot(cmd: PlotCmd) -> int:
 
 
 def _run_bench_learn(cmd: BenchLearnCmd) -> int:
-    from sim2real.bench.learn_bench import CONTENDERS
+    from sim2real.bench.learn_bench import CONTENDERS, OURS, goal_for
 
-    contenders = tuple(cmd.only or CONTENDERS)
+    goal = goal_for(cmd.task, cmd.threshold)
+    contenders = tuple(cmd.only or (CONTENDERS if goal.metric == "return" else OURS))
     unknown = [name for name in contenders if name not in CONTENDERS]
     if unknown:
         raise ConfigError.single("--only", " ".join(unknown), f"unknown learner; choose from: {', '.join(CONTENDERS)}")
+    if goal.metric != "return" and set(contenders) - set(OURS):
+        others = " ".join(sorted(set(contenders) - set(OURS)))
+        raise ConfigError.single("--only", others, f"reports returns only; {cmd.task}'s goal is {goal.describe()}")
     if cmd.time_limit_s <= 0:
         raise ConfigError.single("--time-limit-s", str(cmd.time_limit_s), "must be positive")
     _prepare_jax()
@@ -382,10 +399,10 @@ def _run_bench_learn(cmd: BenchLearnCmd) -> int:
     from tasks.registry import get_task
 
     get_task(cmd.task)
-    results = run_learn_bench(cmd.task, contenders, cmd.threshold, cmd.time_limit_s, cmd.seed)
-    print(format_learn_bench(cmd.task, cmd.threshold, results))
+    results = run_learn_bench(cmd.task, contenders, goal, cmd.time_limit_s, cmd.seed)
+    print(format_learn_bench(cmd.task, goal, results))
     if cmd.json:
-        print(json.dumps(result_as_dict(cmd.task, cmd.threshold, results)))
+        print(json.dumps(result_as_dict(cmd.task, goal, results)))
     return 0
 
 

@@ -29,6 +29,7 @@ from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
+import mujoco
 import numpy as np
 from brax.envs.base import State
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -177,7 +178,7 @@ class LeggedConfig(EnvConfig):
 
     @field_validator("reward_weights")
     @classmethod
-    def _finite_weights(cls, weights: dict[str, float]) -> dict[str, float]:
+    def _some_weights(cls, weights: dict[str, float]) -> dict[str, float]:
         if not weights:
             raise ValueError("name at least one reward term")
         return weights
@@ -351,8 +352,7 @@ def termination(s: StepQuantities) -> jax.Array:
     return s.terminated.astype(jnp.float32)
 
 
-_TRACKING = ("tracking_lin_vel", "tracking_ang_vel")
-TRACKING_TERMS = _TRACKING
+TRACKING_TERMS = ("tracking_lin_vel", "tracking_ang_vel")
 """The velocity-tracking terms (what sim2sim compares between engines)."""
 
 
@@ -366,7 +366,7 @@ class LeggedEnv(MjxEnv):
     """Gait clock period in control steps (adds a gait-phase observation), None for none."""
 
     def __init__(self, robot: Robot, config: LeggedConfig) -> None:
-        self._check_robot(robot, config)
+        self._check_robot(robot)
         if config.terrain is not None:
             robot = robot_on_terrain_grid(robot, config.terrain)
         self.terms = {**REWARD_TERMS, **self.TASK_TERMS}
@@ -383,8 +383,8 @@ class LeggedEnv(MjxEnv):
         self.pd = JointPD.of(robot)
         self.targets = DynamicsTargets.of(robot, model, FLOOR_GEOM)
         self._base = model.body(robot.config.base_body).id
-        free = [j for j in range(model.njnt) if model.jnt_bodyid[j] == self._base and model.jnt_type[j] == 0]
-        self._free_qpos, self._free_dof = int(model.jnt_qposadr[free[0]]), int(model.jnt_dofadr[free[0]])
+        free = _free_joint(model, self._base)
+        self._free_qpos, self._free_dof = int(model.jnt_qposadr[free]), int(model.jnt_dofadr[free])
         self._home = jnp.asarray(home_qpos(robot))
         self._default = jnp.asarray(robot.default_pose)
         ranges = np.array([j.range for j in robot.config.joints])
@@ -404,9 +404,11 @@ class LeggedEnv(MjxEnv):
         self._weights = dict(config.reward_weights)
 
     @staticmethod
-    def _check_robot(robot: Robot, config: LeggedConfig) -> None:
+    def _check_robot(robot: Robot) -> None:
         """A legged task needs a floating base, an IMU, feet and position control."""
+        base = robot.mj_model.body(robot.config.base_body).id
         needs = {
+            "a free joint on its base body": _free_joint(robot.mj_model, base) is not None,
             "control: position": robot.config.control == "position",
             "an imu_site": robot.config.imu_site is not None,
             "foot_geoms": bool(robot.config.foot_geoms),
@@ -414,7 +416,6 @@ class LeggedEnv(MjxEnv):
         missing = [need for need, ok in needs.items() if not ok]
         if missing:
             raise ConfigError.single(robot.yaml_path, "-", f"a legged task needs {', '.join(missing)}")
-        del config
 
     # ---- episode start --------------------------------------------------------------------------------
     def initial_state(self, rng: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -626,7 +627,7 @@ class LeggedEnv(MjxEnv):
 
     def _evaluate(self, name: str, s: StepQuantities) -> jax.Array:
         """One term's value, with the config's parameters where the term takes them."""
-        if name in _TRACKING:
+        if name in TRACKING_TERMS:
             return self.terms[name](s, self.config.tracking_sigma)
         if name == "base_height":
             return self.terms[name](s, self.config.base_height_target)
@@ -687,6 +688,12 @@ class LeggedEnv(MjxEnv):
             top = jnp.where(level >= levels - 1, jax.random.randint(rng, (), 0, levels), level + 1)
             level = jnp.where(promote, top, jnp.where(demote, jnp.maximum(level - 1, 0), level))
         return {"penalty_scale": jnp.clip(scale, rule.minimum, 1.0), "terrain_level": level}
+
+
+def _free_joint(model: mujoco.MjModel, body: int) -> int | None:
+    """The free joint of ``body``, or None."""
+    free = int(mujoco.mjtJoint.mjJNT_FREE)
+    return next((j for j in range(model.njnt) if model.jnt_bodyid[j] == body and model.jnt_type[j] == free), None)
 
 
 def _without_contacts(robot: Robot, geoms: np.ndarray) -> Robot:

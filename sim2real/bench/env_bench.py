@@ -1,10 +1,18 @@
 """``sim2real bench env``: env steps/s against bare ``mjx.step`` (and MuJoCo Playground) side by side.
 
 All contenders run in one process on one machine, at the same batch, from the same kind of states
-(the raw baseline starts from the env's own reset states and closes over the same model), and are
-dispatched the same way: one jitted call per control step from a Python loop, as a trainer drives
+(the raw baseline starts from the env's own reset states and closes over the env's nominal model), and
+are dispatched the same way: one jitted call per control step from a Python loop, as a trainer drives
 them. They are timed in alternating rounds so machine noise hits each alike. The env run is long
 enough to include its auto-resets.
+
+Raw physics is the physics alone: ``n_substeps`` MJX steps with a motor input held for the control
+period, no control law. Its motor inputs are drawn within a tenth of each motor's control range (as
+``bench env --robot`` does), so robots move without flying apart and the state stays finite; MJX's
+cost per step does not depend on the state (fixed-size contact and constraint arrays, a capped solver
+loop run to the slowest env of the batch). The env adds everything else: its control law (PD at
+physics rate for the legged and arm tasks), per-episode dynamics randomization applied to the model,
+observation, reward, noise, action delay, termination and auto-reset.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import mujoco
+import numpy as np
 
 from sim.batched import BatchedEnv
 from tasks.registry import make_env
@@ -40,7 +49,7 @@ class EnvBenchResult:
     env_steps_per_s: float
     """Our batched env (physics, observation, reward, DR, noise, delay, auto-reset)."""
     raw_steps_per_s: float
-    """Bare ``mjx.step`` on the same model and batch (same physics sub-steps per control step)."""
+    """Bare ``mjx.step`` on the env's nominal model and batch (same physics sub-steps per control step)."""
     env_over_raw: float
     """env / raw: 1.0 means the env adds nothing over physics."""
     playground_steps_per_s: float | None
@@ -57,18 +66,19 @@ class EnvBenchResult:
 
 @dataclass
 class _Contender:
-    """A jitted step function, its evolving state and the seconds spent stepping it."""
+    """A jitted step function, its evolving state, the input it is stepped with and the seconds spent stepping it."""
 
     step: Callable[[Any, jax.Array], Any]
     state: Any
+    action: jax.Array
     seconds: float = 0.0
 
-    def run(self, action: jax.Array, steps: int) -> None:
+    def run(self, steps: int) -> None:
         """Time ``steps`` calls, one jitted call per control step as a trainer makes them."""
         jax.block_until_ready(self.state)
         start = time.perf_counter()
         for _ in range(steps):
-            self.state = self.step(self.state, action)
+            self.state = self.step(self.state, self.action)
         jax.block_until_ready(self.state)
         self.seconds += time.perf_counter() - start
 
@@ -86,12 +96,22 @@ def _playground_contender(task: str, num_envs: int, rng: jax.Array) -> tuple[Cal
     return jax.jit(env.step, donate_argnums=0), jax.jit(env.reset)(jax.random.split(rng, num_envs))
 
 
+def held_motor_inputs(model: mujoco.MjModel, rng: jax.Array, num_envs: int) -> jax.Array:
+    """Raw physics' motor inputs, one row per env: U within a tenth of each motor's range (+-0.1 where unlimited)."""
+    low, high = model.actuator_ctrlrange.T
+    limited = model.actuator_ctrllimited.astype(bool)
+    half = np.where(limited, (high - low) / 2, 1.0) * 0.1
+    middle = np.where(limited, (high + low) / 2, 0.0)
+    return jax.random.uniform(rng, (num_envs, model.nu), minval=middle - half, maxval=middle + half)
+
+
 def run_env_bench(task: str, num_envs: int, steps: int, rounds: int = 8, seed: int = 0) -> EnvBenchResult:
     """Measure env, raw physics and (when installed) Playground steps/s at one batch size."""
     env = make_env(task)
     batched = BatchedEnv(env, num_envs)
-    rng, action_key = jax.random.split(jax.random.PRNGKey(seed))
+    rng, action_key, ctrl_key = jax.random.split(jax.random.PRNGKey(seed), 3)
     action = jax.random.uniform(action_key, (num_envs, env.action_size), minval=-1.0, maxval=1.0)
+    ctrl = held_motor_inputs(env.mj_model, ctrl_key, num_envs)
 
     env_step = jax.jit(batched.step, donate_argnums=0)
     env_state = jax.jit(batched.reset)(rng)
@@ -101,19 +121,19 @@ def run_env_bench(task: str, num_envs: int, steps: int, rounds: int = 8, seed: i
     jit_seconds = time.perf_counter() - start
 
     model = env.mjx_model
-    raw_step = jax.jit(jax.vmap(lambda data, act: env.physics_step(model, data, act)), donate_argnums=0)
-    raw_state = jax.block_until_ready(raw_step(raw_state, action))
+    raw_step = jax.jit(jax.vmap(lambda data, held: env.physics_step(model, data, held)), donate_argnums=0)
+    raw_state = jax.block_until_ready(raw_step(raw_state, ctrl))
 
-    contenders = {"env": _Contender(env_step, env_state), "raw": _Contender(raw_step, raw_state)}
+    contenders = {"env": _Contender(env_step, env_state, action), "raw": _Contender(raw_step, raw_state, ctrl)}
     playground = _playground_contender(task, num_envs, rng)
     if playground is not None:
         pg_step, pg_state = playground
-        contenders["playground"] = _Contender(pg_step, jax.block_until_ready(pg_step(pg_state, action)))
+        contenders["playground"] = _Contender(pg_step, jax.block_until_ready(pg_step(pg_state, action)), action)
 
     per_round = max(1, steps // rounds)
     for _ in range(rounds):
         for contender in contenders.values():
-            contender.run(action, per_round)
+            contender.run(per_round)
 
     timed = per_round * rounds
     rate = {name: timed * num_envs / contender.seconds for name, contender in contenders.items()}
@@ -153,6 +173,16 @@ def format_env_bench(result: EnvBenchResult) -> str:
     return "\n".join(lines)
 
 
-def result_as_dict(result: EnvBenchResult) -> dict[str, Any]:
-    """The result as a JSON-ready dict."""
-    return {"bench": "env", **asdict(result)}
+def format_env_table(results: list[EnvBenchResult]) -> str:
+    """Every result as a row of a Markdown table: task, envs, env and raw steps/s, env/raw."""
+    lines = ["| task | envs | env steps/s | raw steps/s | env / raw |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {r.task} | {r.num_envs} | {r.env_steps_per_s:,.0f} | {r.raw_steps_per_s:,.0f} | {r.env_over_raw:.2f} |"
+        for r in results
+    ]
+    return "\n".join(lines)
+
+
+def env_bench_as_dict(results: list[EnvBenchResult]) -> dict[str, Any]:
+    """The results (one row per task and batch size) as a JSON-ready dict."""
+    return {"bench": "env", "rows": [asdict(result) for result in results]}

@@ -1,11 +1,13 @@
-"""``sim2real bench learn``: wall-clock and env steps to a target eval return, ours against Brax's.
+"""``sim2real bench learn``: wall-clock and env steps to a task's learning goal, ours against Brax's.
 
-FastTD3 and FastSAC train with the task's preset; Brax PPO and Brax SAC train with MuJoCo Playground's
-CartpoleBalance settings (PPO resized for a CPU when no GPU is present, as Playground's 2048-env PPO
-does not reach its first evaluation within 25 minutes on a 2-core CPU). All four run one after the other
-in one process on one machine; each stops at its first evaluation at or above the threshold, or at the
-time limit. Seconds include JIT (with the persistent compilation cache warm or cold alike for all) and
-evaluation time. The ratios divide our seconds by the faster Brax baseline's.
+The goal is a mean eval return for the cart-pole, and for the joystick tasks a mean per-step linear-velocity
+tracking reward of 0.8 (of its maximum, 1) -- for the humanoid with no eval episode ending in a fall over
+its 20 s (:data:`TASK_GOALS`). FastTD3 and FastSAC train with the task's preset; on the cart-pole, Brax PPO
+and Brax SAC train with MuJoCo Playground's CartpoleBalance settings (PPO resized for a CPU when no GPU is
+present, as Playground's 2048-env PPO does not reach its first evaluation within 25 minutes on a 2-core
+CPU). They run one after the other in one process on one machine; each stops at its first evaluation that
+meets the goal, or at the time limit. Seconds include JIT (with the persistent compilation cache warm or
+cold alike for all) and evaluation time. The ratios divide our seconds by the faster Brax baseline's.
 """
 
 from __future__ import annotations
@@ -14,17 +16,59 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import jax
 
 from policies.train_config import resolve_train_config
-from policies.trainer import Trainer
+from policies.trainer import EvalPoint, Trainer
 from sim2real.baselines.brax_agents import brax_settings, train_brax
 from tasks.registry import make_env
 
 CONTENDERS = ("fasttd3", "fastsac", "brax_ppo", "brax_sac")
 """Every learner the bench can run."""
+OURS = ("fasttd3", "fastsac")
+"""Our learners (the only ones that report tracking rewards and falls)."""
+
+
+@dataclass(frozen=True)
+class LearnGoal:
+    """What counts as learned: an eval metric at or above a threshold, perhaps with no falls."""
+
+    metric: Literal["return", "tracking"]
+    """``return``: mean eval return; ``tracking``: mean per-step ``tracking_lin_vel`` reward (at most 1)."""
+    threshold: float
+    """The value to reach."""
+    no_falls: bool = False
+    """Also require every eval episode to run to its time limit."""
+
+    def value(self, point: EvalPoint) -> float:
+        """The metric of one evaluation."""
+        if self.metric == "return":
+            return point.mean_return
+        return float("nan") if point.tracking is None else point.tracking
+
+    def met(self, point: EvalPoint) -> bool:
+        """Whether an evaluation meets the goal."""
+        return self.value(point) >= self.threshold and (not self.no_falls or point.falls == 0)
+
+    def describe(self) -> str:
+        """One line, e.g. ``tracking >= 0.8 with no falls``."""
+        return f"eval {self.metric} >= {self.threshold:g}" + (" with no falls" if self.no_falls else "")
+
+
+TASK_GOALS: dict[str, LearnGoal] = {
+    "quadruped_joystick_flat": LearnGoal("tracking", 0.8),
+    "humanoid_joystick_flat": LearnGoal("tracking", 0.8, no_falls=True),
+}
+"""Goals of the tasks that have one besides an eval return (issue 7's GPU targets: 5 and 10 minutes on an H100)."""
+
+
+def goal_for(task: str, threshold: float | None) -> LearnGoal:
+    """The task's goal, its threshold replaced by ``threshold`` when given (default return goal: 900)."""
+    goal = TASK_GOALS.get(task, LearnGoal("return", 900.0))
+    return goal if threshold is None else LearnGoal(goal.metric, threshold, goal.no_falls)
+
 
 BRAX_EVAL_EVERY = {"brax_ppo": 500_000, "brax_sac": 50_000}
 """Env steps between Brax evaluations (brax rounds to whole training epochs)."""
@@ -42,45 +86,54 @@ class LearnResult:
     """Wall-clock to the first evaluation at or above the threshold (or to the stop when not reached)."""
     env_steps: int
     """Env steps at that evaluation (or at the stop)."""
-    best_return: float
-    """Best eval return seen."""
+    best: float
+    """Best value of the goal's metric seen."""
     evaluations: int
     """Evaluations run."""
 
 
-def _ours(algo: str, task: str, threshold: float, time_limit_s: float, seed: int) -> LearnResult:
+def _ours(algo: str, task: str, goal: LearnGoal, time_limit_s: float, seed: int) -> LearnResult:
     config = resolve_train_config(task, algo, flags={"seed": seed, "total_steps": 1_000_000_000})
     with tempfile.TemporaryDirectory() as run_dir:
         trainer = Trainer(config, Path(run_dir), progress=False)
-        evals = trainer.run(stop_when=lambda p: p.mean_return >= threshold or p.seconds >= time_limit_s)
-    return _summary(algo, [(p.env_steps, p.seconds, p.mean_return) for p in evals], threshold)
+        evals = trainer.run(stop_when=lambda p: goal.met(p) or p.seconds >= time_limit_s)
+    return _summary(algo, [(p.env_steps, p.seconds, goal.value(p), goal.met(p)) for p in evals])
 
 
-def _brax(algo: str, task: str, threshold: float, time_limit_s: float, seed: int) -> LearnResult:
+def _brax(algo: str, task: str, goal: LearnGoal, time_limit_s: float, seed: int) -> LearnResult:
+    if goal.metric != "return":
+        raise ValueError(f"{algo} reports eval returns only; the {task} goal is {goal.describe()}")
     settings = brax_settings(algo, cpu_sized=jax.default_backend() == "cpu")
     num_evals = max(2, settings["num_timesteps"] // BRAX_EVAL_EVERY[algo])
     run = train_brax(
-        algo, make_env(task), settings, seed=seed, threshold=threshold, time_limit_s=time_limit_s, num_evals=num_evals
+        algo,
+        make_env(task),
+        settings,
+        seed=seed,
+        threshold=goal.threshold,
+        time_limit_s=time_limit_s,
+        num_evals=num_evals,
     )
-    return _summary(algo, [(p.env_steps, p.seconds, p.eval_return) for p in run.points], threshold)
+    points = [(p.env_steps, p.seconds, p.eval_return, p.eval_return >= goal.threshold) for p in run.points]
+    return _summary(algo, points)
 
 
-def _summary(name: str, points: list[tuple[int, float, float]], threshold: float) -> LearnResult:
-    hit = next((p for p in points if p[2] >= threshold), None)
-    last = hit or (points[-1] if points else (0, 0.0, float("nan")))
+def _summary(name: str, points: list[tuple[int, float, float, bool]]) -> LearnResult:
+    hit = next((p for p in points if p[3]), None)
+    last = hit or (points[-1] if points else (0, 0.0, float("nan"), False))
     best = max((p[2] for p in points), default=float("nan"))
     return LearnResult(name, hit is not None, last[1], int(last[0]), best, len(points))
 
 
 def run_learn_bench(
-    task: str, contenders: tuple[str, ...], threshold: float, time_limit_s: float, seed: int
+    task: str, contenders: tuple[str, ...], goal: LearnGoal, time_limit_s: float, seed: int
 ) -> list[LearnResult]:
-    """Train every contender in turn until it reaches ``threshold`` or ``time_limit_s`` passes."""
+    """Train every contender in turn until it meets ``goal`` or ``time_limit_s`` passes."""
     results = []
     for name in contenders:
-        runner = _ours if name in ("fasttd3", "fastsac") else _brax
+        runner = _ours if name in OURS else _brax
         started = time.perf_counter()
-        results.append(runner(name, task, threshold, time_limit_s, seed))
+        results.append(runner(name, task, goal, time_limit_s, seed))
         print(f"  {name}: done in {time.perf_counter() - started:.0f} s", flush=True)
     return results
 
@@ -96,26 +149,27 @@ def ratios(results: list[LearnResult]) -> dict[str, float]:
     }
 
 
-def format_learn_bench(task: str, threshold: float, results: list[LearnResult]) -> str:
+def format_learn_bench(task: str, goal: LearnGoal, results: list[LearnResult]) -> str:
     """A table of the results and the ratios."""
-    lines = [f"time to eval return >= {threshold:g} on {task} ({jax.devices()[0].device_kind}):"]
+    lines = [f"time to {goal.describe()} on {task} ({jax.devices()[0].device_kind}):"]
     lines.append(f"  {'learner':<10} {'reached':>8} {'seconds':>9} {'env steps':>11} {'best':>8} {'evals':>6}")
     for r in results:
         lines.append(
             f"  {r.name:<10} {('yes' if r.reached else 'no'):>8} {r.seconds:>9.1f} {r.env_steps:>11,} "
-            f"{r.best_return:>8.1f} {r.evaluations:>6}"
+            f"{r.best:>8.3g} {r.evaluations:>6}"
         )
     for key, value in ratios(results).items():
         lines.append(f"  {key}: {value:.2f}x")
     return "\n".join(lines)
 
 
-def result_as_dict(task: str, threshold: float, results: list[LearnResult]) -> dict[str, Any]:
+def result_as_dict(task: str, goal: LearnGoal, results: list[LearnResult]) -> dict[str, Any]:
     """The results as one JSON-ready mapping (``bench: learn``)."""
     return {
         "bench": "learn",
         "task": task,
-        "threshold": threshold,
+        "goal": asdict(goal),
+        "threshold": goal.threshold,
         "device": jax.devices()[0].device_kind,
         "results": [asdict(r) for r in results],
         "ratios": ratios(results),

@@ -27,14 +27,18 @@ class ExportedAgent:
     path: Path
 
 
-def export_fresh_agent(algo: str, folder: Path, task: str = "cartpole_balance") -> ExportedAgent:
-    """Build an untrained agent for ``task``, give its normalizer statistics, export it with its contract."""
+def export_fresh_agent(algo: str, folder: Path, task: str = "cartpole_balance", head_std: float = 0.1) -> ExportedAgent:
+    """Build an untrained agent for ``task``, give its normalizer statistics, export it with its contract.
+
+    Parameters that start at zero (FastSAC's heads) are drawn from N(0, ``head_std``^2) so the policy has an
+    output; a small ``head_std`` keeps a legged robot near its default pose.
+    """
     torch.manual_seed(0)
     env = make_env(task)
     agent = build_agent(resolve_train_config(task, algo, None, {}), env, torch.device("cpu"))
     for parameter in agent.actor.parameters():  # FastSAC's heads start at zero: give the policy an output
         if not parameter.detach().any():
-            torch.nn.init.normal_(parameter, 0.0, 0.1)
+            torch.nn.init.normal_(parameter, 0.0, head_std)
     size = agent.spec.obs_size
     agent.obs_normalizer.update(torch.randn(512, size, dtype=torch.float64) * torch.linspace(0.1, 4, size) + 0.5)
     agent.eval()

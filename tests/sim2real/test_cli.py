@@ -75,20 +75,23 @@ def test_an_unknown_flag_exits_two_naming_the_flag(capsys):
     assert "--nmu-envs" in out.out + out.err
 
 
-def test_bench_env_prints_env_raw_and_ratio_as_json_on_its_last_line(capsys):
-    assert main(["bench", "env", "--num-envs", "4", "--steps", "30", "--rounds", "2", "--json"]) == 0
-    result = _json_tail(capsys.readouterr().out)
-    assert result["bench"] == "env" and result["task"] == "cartpole_balance" and result["num_envs"] == 4
-    assert result["steps"] == 30
-    assert result["env_steps_per_s"] > 0 and result["raw_steps_per_s"] > 0
-    assert result["env_over_raw"] == pytest.approx(result["env_steps_per_s"] / result["raw_steps_per_s"])
+def test_bench_env_prints_env_raw_and_ratio_per_batch_size_as_json_on_its_last_line(capsys):
+    assert main(["bench", "env", "--num-envs", "4", "8", "--steps", "30", "--rounds", "2", "--json"]) == 0
+    out = capsys.readouterr().out
+    report = _json_tail(out)
+    assert report["bench"] == "env" and [r["num_envs"] for r in report["rows"]] == [4, 8]
+    for result in report["rows"]:
+        assert result["task"] == "cartpole_balance" and result["steps"] == 30
+        assert result["env_steps_per_s"] > 0 and result["raw_steps_per_s"] > 0
+        assert result["env_over_raw"] == pytest.approx(result["env_steps_per_s"] / result["raw_steps_per_s"])
+    assert "| cartpole_balance | 8 |" in out
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("task", ["cartpole_balance", "cartpole_swingup"])
 def test_bench_env_at_full_batch_covers_auto_resets_and_reports_every_contender(task, capsys):
     assert main(["bench", "env", "--task", task, "--num-envs", "1024", "--steps", "2000", "--json"]) == 0
-    result = _json_tail(capsys.readouterr().out)
+    (result,) = _json_tail(capsys.readouterr().out)["rows"]
     assert result["steps"] >= 1000, "the timed run must span a whole episode so auto-reset is paid for"
     assert result["env_over_raw"] > 0
     if result["playground_steps_per_s"] is not None:
@@ -109,3 +112,23 @@ def test_bench_learn_refuses_an_unknown_learner(capsys):
     assert main(["bench", "learn", "--only", "dqn"]) == 2
     err = capsys.readouterr().err.strip()
     assert "dqn" in err and "fasttd3, fastsac, brax_ppo, brax_sac" in err and len(err.splitlines()) == 1
+
+
+def test_bench_learn_judges_joystick_tasks_on_tracking_and_falls_not_return():
+    from policies.trainer import EvalPoint
+    from sim2real.bench.learn_bench import goal_for
+
+    quadruped, humanoid = goal_for("quadruped_joystick_flat", None), goal_for("humanoid_joystick_flat", None)
+    assert (quadruped.metric, quadruped.threshold, quadruped.no_falls) == ("tracking", 0.8, False)
+    assert (humanoid.metric, humanoid.threshold, humanoid.no_falls) == ("tracking", 0.8, True)
+    assert goal_for("cartpole_balance", None).threshold == 900.0
+    assert goal_for("cartpole_balance", 500.0).threshold == 500.0
+    tracking_well = EvalPoint(env_steps=1, seconds=1.0, mean_return=-3.0, tracking=0.85, falls=1)
+    assert quadruped.met(tracking_well) and not humanoid.met(tracking_well)
+    assert humanoid.met(EvalPoint(1, 1.0, -3.0, 0.85, 0)) and not quadruped.met(EvalPoint(1, 1.0, 99.0, 0.5, 0))
+
+
+def test_bench_learn_refuses_brax_on_a_task_judged_by_tracking(capsys):
+    assert main(["bench", "learn", "--task", "quadruped_joystick_flat", "--only", "fastsac", "brax_sac"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "brax_sac" in err and "tracking >= 0.8" in err and len(err.splitlines()) == 1

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sim.mjx_import import mjx
-from tasks.registry import make_env
+from tasks.registry import get_task, make_env
 from tasks.shaping import tolerance
 
 
@@ -100,3 +100,9 @@ def test_one_mjx_step_matches_one_mujoco_c_step(env):
         mujoco.mj_step(model, data)
         np.testing.assert_allclose(ours.qpos, data.qpos, atol=1e-5)
         np.testing.assert_allclose(ours.qvel, data.qvel, atol=1e-4)
+
+
+def test_cartpole_tasks_default_to_thousand_step_episodes_at_ten_ms():
+    for task in ("cartpole_balance", "cartpole_swingup"):
+        config = get_task(task).config()
+        assert (config.episode_length, config.ctrl_dt) == (1000, 0.01)

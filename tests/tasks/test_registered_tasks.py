@@ -1,3 +1,10 @@
+"""Every registered task, compiled once: reset and step under jit, declared shapes, finite values, per-episode DR.
+
+Each task is compiled as one jitted rollout (reset, then ``STEPS`` batched steps in a ``lax.scan``) with
+``EPISODE``-step episodes, so each env plays several episodes and auto-resets inside the rollout. One compile
+per task keeps this affordable (the legged tasks take 20-50 s each to compile on a 2-core CPU).
+"""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -5,35 +12,100 @@ import pytest
 from brax.envs.base import Env
 from brax.envs.wrappers import training
 
+from sim.batched import BatchedEnv
+from sim.env import MjxEnv
 from tasks.registry import get_task, make_env, task_names
-from tests.conftest import compile_env
 
 NUM_ENVS = 3
+EPISODE = 6
+STEPS = 20
+
+
+def rollout(env, num_envs: int, steps: int):
+    """Reset and ``steps`` random-action steps in one jitted call; the per-step states' key fields stacked."""
+    batched = BatchedEnv(env, num_envs)
+
+    def run(key):
+        state = batched.reset(key)
+
+        def body(state, k):
+            action = jax.random.uniform(k, (num_envs, env.action_size), minval=-1.0, maxval=1.0)
+            state = batched.step(state, action)
+            trace = {
+                "obs": state.obs,
+                "reward": state.reward,
+                "done": state.done,
+                "truncation": state.info["truncation"],
+                "dr": state.info["dr"],
+                "curriculum": state.info["curriculum"],
+                "qpos": state.pipeline_state.qpos,
+                "metrics": state.metrics,
+            }
+            return state, trace
+
+        return jax.lax.scan(body, state, jax.random.split(key, steps))
+
+    return jax.device_get(jax.jit(run)(jax.random.PRNGKey(0)))
 
 
 @pytest.fixture(scope="module", params=task_names())
-def compiled(request):
-    return compile_env(make_env(request.param), NUM_ENVS)
+def played(request):
+    env = make_env(request.param, {"episode_length": EPISODE})
+    first, trace = rollout(env, NUM_ENVS, STEPS)
+    return env, first, trace
 
 
-def test_every_task_resets_and_steps_under_jit_with_its_declared_shapes_and_finite_values(compiled):
-    env = compiled.env
+def test_every_task_resets_and_steps_under_jit_with_its_declared_shapes_and_finite_values(played):
+    env, _, trace = played
     sizes = env.observation_size
-    state = compiled.batch_reset(jax.random.PRNGKey(0))
-    actions = jax.random.uniform(jax.random.PRNGKey(1), (25, NUM_ENVS, env.action_size), minval=-1, maxval=1)
-    for action in actions:
-        state = compiled.batch_step(state, action)
-        for key in ("actor", "critic"):
-            assert state.obs[key].shape == (NUM_ENVS, *sizes[key])
-            assert np.isfinite(np.asarray(state.obs[key])).all()
-        reward = np.asarray(state.reward)
-        assert reward.shape == (NUM_ENVS,) and ((reward >= 0.0) & (reward <= 1.0)).all()
-        assert np.isfinite(np.asarray(state.pipeline_state.qpos)).all()
+    for key in ("actor", "critic"):
+        assert trace["obs"][key].shape == (STEPS, NUM_ENVS, *sizes[key])
+        assert np.isfinite(trace["obs"][key]).all()
+    assert trace["reward"].shape == (STEPS, NUM_ENVS) and np.isfinite(trace["reward"]).all()
+    assert np.isfinite(trace["qpos"]).all()
+    assert all(np.isfinite(value).all() for value in trace["metrics"].values())
+    weights = getattr(env.config, "reward_weights", None)
+    assert trace["metrics"] and (weights is None or set(trace["metrics"]) == {f"reward/{n}" for n in weights})
 
 
-def test_every_task_defaults_to_thousand_step_episodes_at_ten_ms(compiled):
-    config = compiled.env.config
-    assert (config.episode_length, config.ctrl_dt) == (1000, 0.01)
+def survivors(trace) -> np.ndarray:
+    """Envs whose first episode ran to the time limit (it ends at step EPISODE; the trace then shows the reset)."""
+    done = trace["done"] > 0
+    return ~done[: EPISODE - 1].any(axis=0) & done[EPISODE - 1] & (trace["truncation"][EPISODE - 1] > 0)
+
+
+def test_every_task_ends_episodes_at_its_time_limit_and_flags_truncation(played):
+    _, _, trace = played
+    done, truncated = trace["done"] > 0, trace["truncation"] > 0
+    assert survivors(trace).any(), "random actions for 0.06-0.12 s should not fail every env"
+    assert (done | ~truncated).all(), "truncation only on a step that ends an episode"
+
+
+def test_every_task_redraws_its_randomization_at_each_episode(played):
+    env, _, trace = played
+    assert env.randomization_ranges(), f"{type(env).__name__} randomizes nothing"
+    alive = survivors(trace)
+    for name, value in trace["dr"].items():
+        low, high = env.randomization_ranges()[name]
+        assert ((value >= low) & (value <= high)).all(), name
+        if low < high:
+            first, second = value[0][alive], value[EPISODE - 1][alive]
+            assert np.allclose(value[0][alive], value[EPISODE - 2][alive]), f"{name} changed within an episode"
+            assert not np.isclose(first, second).any(), f"{name} was not redrawn at the reset"
+
+
+def test_every_task_carries_its_curriculum_from_one_episode_into_the_next(played):
+    env, first, trace = played
+    if not first.info["curriculum"]:
+        assert type(env).initial_curriculum is MjxEnv.initial_curriculum, "a curriculum must show in info"
+        return
+    scale = trace["curriculum"]["penalty_scale"]
+    alive = survivors(trace)
+    rule = env.config.penalty_curriculum
+    assert np.allclose(scale[0], rule.start)
+    expected = min(rule.start + rule.step, 1.0)
+    assert np.allclose(scale[EPISODE - 1][alive], expected), "a full-length episode raises the penalty scale"
+    assert np.allclose(scale[EPISODE][alive], expected), "and the next episode keeps it"
 
 
 def test_brax_training_wrappers_drive_our_env_unchanged():
@@ -49,5 +121,19 @@ def test_brax_training_wrappers_drive_our_env_unchanged():
 
 
 def test_unknown_task_names_the_known_ones():
-    with pytest.raises(Exception, match="known tasks: cartpole_balance, cartpole_swingup"):
+    with pytest.raises(
+        Exception, match="known tasks: arm_reach, cartpole_balance, cartpole_swingup, humanoid_joystick"
+    ):
         get_task("cartpole_juggle")
+
+
+def test_every_shipped_task_is_registered():
+    assert task_names() == [
+        "arm_reach",
+        "cartpole_balance",
+        "cartpole_swingup",
+        "humanoid_joystick_flat",
+        "humanoid_joystick_rough",
+        "quadruped_joystick_flat",
+        "quadruped_joystick_rough",
+    ]
