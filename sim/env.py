@@ -64,6 +64,16 @@ class EnvConfig(BaseModel):
         return ctrl_dt
 
 
+def placed(model: mjx.Model, data: mjx.Data) -> mjx.Data:
+    """``data`` with every body's, geom's and site's pose and velocity computed from its ``qpos`` and ``qvel``.
+
+    What a new episode's first observation reads, at a tenth of ``mjx.forward``'s cost (no contacts, no
+    constraint solve: the first ``mjx.step`` computes those from ``qpos`` and ``qvel`` anyway). Batched
+    envs reset on almost every step at scale, so this is most of an auto-reset's cost.
+    """
+    return mjx.com_vel(model, mjx.com_pos(model, mjx.kinematics(model, data)))
+
+
 class MjxEnv(Env):
     """Base class of every task: the shared reset/step template around the task's hooks."""
 
@@ -182,7 +192,7 @@ class MjxEnv(Env):
             curriculum = self.initial_curriculum(curriculum_key)
         params = sample_uniform_params(dr_key, self.randomization_ranges(), self.randomization_sizes())
         qpos, qvel, extra = self.start_episode(init_key, curriculum)
-        data = mjx.forward(self.randomized_model(params), self._blank_data.replace(qpos=qpos, qvel=qvel))
+        data = placed(self.randomized_model(params), self._blank_data.replace(qpos=qpos, qvel=qvel))
         zero_action = jnp.zeros(self.action_size)
         info = {
             "rng": rng,

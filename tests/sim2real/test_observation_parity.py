@@ -123,6 +123,7 @@ EVERY_KIND = [
     ObservationTerm("gyro", "base_ang_vel", scale=0.25),
     ObservationTerm("gravity", "projected_gravity"),
     ObservationTerm("command", "velocity_command", scale=2.0),
+    ObservationTerm("target", "position_command", scale=0.5, clip=0.6),
     ObservationTerm("joints", "joint_pos_rel", ("left_knee", "left_hip")),
     ObservationTerm("tail_angle", "joint_cos_sin", ("tail",)),
     ObservationTerm("hip_raw", "joint_pos", ("left_hip",), clip=0.5),
