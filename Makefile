@@ -20,9 +20,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev,menagerie]"
 	@touch $(STAMP)
 
+# Two pytest workers: most of the suite's time is XLA compiling one module at a time on one core.
+# loadscope keeps a module's tests (and its compiled fixtures) on one worker.
+PYTEST_WORKERS ?= 2
+
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n $(PYTEST_WORKERS) --dist loadscope --durations=15
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow

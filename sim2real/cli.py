@@ -42,7 +42,7 @@ class ValidateCmd:
 
 @dataclass
 class BenchEnvCmd:
-    """Env steps/s vs bare mjx.step (and Playground); with --robot, raw MJX physics vs MuJoCo C per robot."""
+    """Env steps/s vs its raw physics (and Playground); with --robot, raw MJX physics vs MuJoCo C per robot."""
 
     task: list[str] | None = None
     """Registered tasks to measure, each at every --num-envs (default cartpole_balance)."""

@@ -1,18 +1,22 @@
-"""``sim2real bench env``: env steps/s against bare ``mjx.step`` (and MuJoCo Playground) side by side.
+"""``sim2real bench env``: env steps/s against raw MJX physics (and MuJoCo Playground) side by side.
 
-All contenders run in one process on one machine, at the same batch, from the same kind of states
-(the raw baseline starts from the env's own reset states and closes over the env's nominal model), and
-are dispatched the same way: one jitted call per control step from a Python loop, as a trainer drives
-them. They are timed in alternating rounds so machine noise hits each alike. The env run is long
-enough to include its auto-resets.
+All contenders run in one process on one machine, at the same batch, and are dispatched the same way:
+one jitted call per control step from a Python loop, as a trainer drives them. They are timed in
+alternating rounds so machine noise hits each alike. The env run is long enough to include its
+auto-resets.
 
-Raw physics is the physics alone: ``n_substeps`` MJX steps with a motor input held for the control
-period, no control law. Its motor inputs are drawn within a tenth of each motor's control range (as
-``bench env --robot`` does), so robots move without flying apart and the state stays finite; MJX's
-cost per step does not depend on the state (fixed-size contact and constraint arrays, a capped solver
-loop run to the slowest env of the batch). The env adds everything else: its control law (PD at
-physics rate for the legged and arm tasks), per-episode dynamics randomization applied to the model,
-observation, reward, noise, action delay, termination and auto-reset.
+Raw physics is the physics of the env's own step and nothing else: ``n_substeps`` MJX steps holding
+the motor input the env last applied, on each env's model of the episode, from the env's own states.
+Its input is a copy of the env's batch taken at the start of every round, stepped again at every call
+(never carried on), so raw physics always runs in the env's regime. That matters: MJX's cost depends
+on the state (the constraint solver iterates until the slowest env of the batch converges), and a
+baseline that drifts away on its own (robots collapsed under a held torque, an arm pinned against its
+joint limits) ran 30-65% slower or faster than the same physics in the env's states. For the same
+reason it steps the env's randomized models: with the nominal model baked in as constants, XLA on the
+CPU ran the arm's physics about 10% slower than with per-env model arrays. The env adds everything
+else: its control law (PD at physics rate for the legged and arm tasks), drawing and applying the
+dynamics randomization, action delay, pushes, observation, noise, reward, termination, auto-reset and
+episode bookkeeping.
 """
 
 from __future__ import annotations
@@ -27,7 +31,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import mujoco
-import numpy as np
 
 from sim.batched import BatchedEnv
 from tasks.registry import make_env
@@ -49,7 +52,7 @@ class EnvBenchResult:
     env_steps_per_s: float
     """Our batched env (physics, observation, reward, DR, noise, delay, auto-reset)."""
     raw_steps_per_s: float
-    """Bare ``mjx.step`` on the env's nominal model and batch (same physics sub-steps per control step)."""
+    """The env's physics alone: its sub-steps on its models, from its states (see the module docstring)."""
     env_over_raw: float
     """env / raw: 1.0 means the env adds nothing over physics."""
     playground_steps_per_s: float | None
@@ -66,21 +69,31 @@ class EnvBenchResult:
 
 @dataclass
 class _Contender:
-    """A jitted step function, its evolving state, the input it is stepped with and the seconds spent stepping it."""
+    """A jitted step function, its state, the input it is stepped with and the seconds spent stepping it."""
 
-    step: Callable[[Any, jax.Array], Any]
+    step: Callable[[Any, Any], Any]
     state: Any
-    action: jax.Array
+    inputs: Any
+    replay: bool = False
+    """Step the same state at every call (raw physics from the env's states) instead of carrying it on."""
     seconds: float = 0.0
 
     def run(self, steps: int) -> None:
         """Time ``steps`` calls, one jitted call per control step as a trainer makes them."""
         jax.block_until_ready(self.state)
         start = time.perf_counter()
+        out = self.state
         for _ in range(steps):
-            self.state = self.step(self.state, self.action)
-        jax.block_until_ready(self.state)
+            out = self.step(self.state if self.replay else out, self.inputs)
+        jax.block_until_ready(out)
         self.seconds += time.perf_counter() - start
+        if not self.replay:
+            self.state = out
+
+
+def _physics_snapshot(state: Any) -> tuple[Any, dict[str, jax.Array]]:
+    """Copies of the env batch's physics state and randomization draws (the env donates its own)."""
+    return jax.tree.map(jnp.copy, (state.pipeline_state, state.info["dr"]))
 
 
 def _playground_contender(task: str, num_envs: int, rng: jax.Array) -> tuple[Callable, Any] | None:
@@ -96,35 +109,29 @@ def _playground_contender(task: str, num_envs: int, rng: jax.Array) -> tuple[Cal
     return jax.jit(env.step, donate_argnums=0), jax.jit(env.reset)(jax.random.split(rng, num_envs))
 
 
-def held_motor_inputs(model: mujoco.MjModel, rng: jax.Array, num_envs: int) -> jax.Array:
-    """Raw physics' motor inputs, one row per env: U within a tenth of each motor's range (+-0.1 where unlimited)."""
-    low, high = model.actuator_ctrlrange.T
-    limited = model.actuator_ctrllimited.astype(bool)
-    half = np.where(limited, (high - low) / 2, 1.0) * 0.1
-    middle = np.where(limited, (high + low) / 2, 0.0)
-    return jax.random.uniform(rng, (num_envs, model.nu), minval=middle - half, maxval=middle + half)
-
-
 def run_env_bench(task: str, num_envs: int, steps: int, rounds: int = 8, seed: int = 0) -> EnvBenchResult:
     """Measure env, raw physics and (when installed) Playground steps/s at one batch size."""
     env = make_env(task)
     batched = BatchedEnv(env, num_envs)
-    rng, action_key, ctrl_key = jax.random.split(jax.random.PRNGKey(seed), 3)
+    rng, action_key = jax.random.split(jax.random.PRNGKey(seed))
     action = jax.random.uniform(action_key, (num_envs, env.action_size), minval=-1.0, maxval=1.0)
-    ctrl = held_motor_inputs(env.mj_model, ctrl_key, num_envs)
 
     env_step = jax.jit(batched.step, donate_argnums=0)
     env_state = jax.jit(batched.reset)(rng)
-    raw_state = jax.tree.map(jnp.copy, env_state.pipeline_state)
     start = time.perf_counter()
     env_state = jax.block_until_ready(env_step(env_state, action))
     jit_seconds = time.perf_counter() - start
 
-    model = env.mjx_model
-    raw_step = jax.jit(jax.vmap(lambda data, held: env.physics_step(model, data, held)), donate_argnums=0)
-    raw_state = jax.block_until_ready(raw_step(raw_state, ctrl))
+    def physics(data: Any, dr: dict[str, jax.Array]) -> Any:
+        return env.physics_step(env.randomized_model(dr), data, data.ctrl)
 
-    contenders = {"env": _Contender(env_step, env_state, action), "raw": _Contender(raw_step, raw_state, ctrl)}
+    raw_step = jax.jit(jax.vmap(physics))
+    raw_state, raw_models = _physics_snapshot(env_state)
+    jax.block_until_ready(raw_step(raw_state, raw_models))
+
+    env_contender = _Contender(env_step, env_state, action)
+    raw = _Contender(raw_step, raw_state, raw_models, replay=True)
+    contenders = {"env": env_contender, "raw": raw}
     playground = _playground_contender(task, num_envs, rng)
     if playground is not None:
         pg_step, pg_state = playground
@@ -132,6 +139,7 @@ def run_env_bench(task: str, num_envs: int, steps: int, rounds: int = 8, seed: i
 
     per_round = max(1, steps // rounds)
     for _ in range(rounds):
+        raw.state, raw.inputs = _physics_snapshot(env_contender.state)
         for contender in contenders.values():
             contender.run(per_round)
 
@@ -161,7 +169,7 @@ def format_env_bench(result: EnvBenchResult) -> str:
     lines = [
         f"task {result.task}, {result.num_envs} envs, {result.steps} steps each, backend {result.backend}",
         f"  env         {result.env_steps_per_s:>14,.0f} steps/s   (first step incl. JIT {result.jit_seconds:.1f} s)",
-        f"  raw mjx     {result.raw_steps_per_s:>14,.0f} steps/s   env/raw = {result.env_over_raw:.3f}",
+        f"  raw physics {result.raw_steps_per_s:>14,.0f} steps/s   env/raw = {result.env_over_raw:.3f}",
     ]
     if result.playground_steps_per_s is not None:
         lines.append(
