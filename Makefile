@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e ".[dev,menagerie]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,menagerie,ros]"
 	@touch $(STAMP)
 
 # Two pytest workers: most of the suite's time is XLA compiling one module at a time on one core.

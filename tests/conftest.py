@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jax
@@ -47,3 +48,12 @@ def compile_env(env: MjxEnv, num_envs: int) -> Compiled:
 def short_cartpole() -> Compiled:
     """cartpole_balance with 20-step episodes, delay up to 3 steps and noise, 4 envs."""
     return compile_env(make_env("cartpole_balance", SHORT_OVERRIDES), num_envs=4)
+
+
+@pytest.fixture(scope="session")
+def quadruped_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An untrained FastSAC quadruped policy (its actions stay within about 1e-3 of zero), exported."""
+    from tests.sim2real.conftest import export_fresh_agent
+
+    folder = tmp_path_factory.mktemp("quadruped_policy")
+    return export_fresh_agent("fastsac", folder, task="quadruped_joystick_flat", head_std=1e-3).path

@@ -128,6 +128,11 @@ class PolicyContract:
         return len(self.commands.names) if self.commands else 3
 
     @property
+    def needs_imu(self) -> bool:
+        """Whether an observation term reads the IMU."""
+        return any(term.kind in IMU_KINDS for term in self.observation)
+
+    @property
     def action_size(self) -> int:
         """Entries of the action vector."""
         return len(self.joint_names)

@@ -1,0 +1,82 @@
+"""Conversions between ROS messages and the runtime's plain arrays (no logic beyond the layout)."""
+
+from __future__ import annotations
+
+import numpy as np
+from builtin_interfaces.msg import Time
+from geometry_msgs.msg import Point, Twist
+from sensor_msgs.msg import Imu, JointState
+from std_msgs.msg import Float64MultiArray, MultiArrayDimension
+
+from sim2real.runtime import ImuReading, JointCommand
+
+COMMAND_COLUMNS = ("q", "dq", "kp", "kd", "tau")
+"""Columns of a ``/joint_commands`` row, one row per joint in robot-YAML order."""
+
+
+def joint_arrays(msg: JointState) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """Names, positions and velocities of a JointState; a missing velocity list reads as NaN (a fault)."""
+    names = tuple(msg.name)
+    position = np.asarray(msg.position, dtype=np.float64)
+    velocity = np.asarray(msg.velocity, dtype=np.float64)
+    if position.shape != (len(names),):
+        position = np.full(len(names), np.nan)
+    if velocity.shape != (len(names),):
+        velocity = np.full(len(names), np.nan)
+    return names, position, velocity
+
+
+def imu_reading(msg: Imu) -> ImuReading:
+    """The IMU sample in the runtime's convention (quaternion w, x, y, z)."""
+    q = msg.orientation
+    w = msg.angular_velocity
+    return ImuReading(np.array([q.w, q.x, q.y, q.z]), np.array([w.x, w.y, w.z]))
+
+
+def twist_command(msg: Twist) -> np.ndarray:
+    """A velocity command (vx, vy, yaw rate) from a Twist, in the robot's base frame."""
+    return np.array([msg.linear.x, msg.linear.y, msg.angular.z])
+
+
+def point_command(msg: Point) -> np.ndarray:
+    """A target position command (x, y, z)."""
+    return np.array([msg.x, msg.y, msg.z])
+
+
+def command_message(command: JointCommand) -> Float64MultiArray:
+    """``/joint_commands``: a (joints x 5) row-major array of q, dq, kp, kd, tau with its layout named."""
+    rows = command.as_rows()
+    msg = Float64MultiArray()
+    joints, columns = rows.shape
+    msg.layout.dim = [
+        MultiArrayDimension(label="joints", size=joints, stride=joints * columns),
+        MultiArrayDimension(label=",".join(COMMAND_COLUMNS), size=columns, stride=columns),
+    ]
+    msg.data = rows.reshape(-1).tolist()
+    return msg
+
+
+def command_rows(msg: Float64MultiArray, joints: int) -> np.ndarray | None:
+    """The (joints x 5) rows of a ``/joint_commands`` message, or None when its size does not fit."""
+    data = np.asarray(msg.data, dtype=np.float64)
+    if data.size != joints * len(COMMAND_COLUMNS):
+        return None
+    return data.reshape(joints, len(COMMAND_COLUMNS))
+
+
+def position_message(command: JointCommand) -> Float64MultiArray:
+    """The ``forward_position`` interface: only the position targets, for a ros2_control forward controller."""
+    msg = Float64MultiArray()
+    msg.data = command.position.tolist()
+    return msg
+
+
+def joint_state_message(names: tuple[str, ...], command: JointCommand, stamp: Time) -> JointState:
+    """The ``joint_state`` interface: targets as a JointState (position, velocity, effort = feed-forward)."""
+    msg = JointState()
+    msg.header.stamp = stamp
+    msg.name = list(names)
+    msg.position = command.position.tolist()
+    msg.velocity = command.velocity.tolist()
+    msg.effort = command.torque.tolist()
+    return msg

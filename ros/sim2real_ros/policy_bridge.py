@@ -1,0 +1,299 @@
+"""``policy_bridge``: runs an exported policy on a robot over ROS 2, every command through the safety filter.
+
+The node only wires: the :class:`~sim2real.runtime.supervisor.Supervisor` (modes, watchdogs, stand-up)
+around the runtime's :class:`~sim2real.runtime.Controller` (observation, ONNX inference, safety filter)
+holds every rule. Topics, services and parameters are those of DESIGN.md's ROS interface; the README's
+"Running on a robot" section lists them.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import Point, Twist
+from rclpy.clock import Clock, ClockType
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.signals import SignalHandlerOptions
+from sensor_msgs.msg import Imu, JointState
+from std_msgs.msg import Bool, Float64MultiArray, String
+from std_srvs.srv import Trigger
+
+from sim2real.runtime import (
+    ContractError,
+    Controller,
+    JointCommand,
+    PolicyRunner,
+    RobotSpecError,
+    SafetyConfig,
+    SafetyFilter,
+    load_robot_spec,
+)
+from sim2real.runtime.loop_stats import LoopStats
+from sim2real.runtime.supervisor import Mode, Supervisor, SupervisorConfig, SupervisorTick
+from sim2real_ros.messages import (
+    command_message,
+    imu_reading,
+    joint_arrays,
+    joint_state_message,
+    point_command,
+    position_message,
+    twist_command,
+)
+
+COMMAND_INTERFACES = ("joint_commands", "forward_position", "joint_state")
+"""What ``/joint_commands`` carries: q, dq, kp, kd, tau rows; only q (a ros2_control forward controller);
+or a JointState of targets."""
+
+PARAMETERS: dict[str, object] = {
+    "policy": "",
+    "robot": "",
+    "autostart": False,
+    "state_timeout_s": 0.1,
+    "cmd_timeout_s": 0.5,
+    "startup_duration_s": 2.0,
+    "max_tilt_rad": 1.0,
+    "position_margin": 0.02,
+    "max_target_speed_scale": 1.0,
+    "max_gain_scale": 1.0,
+    "command_interface": "joint_commands",
+    "diagnostics_period_s": 0.5,
+    "stats_file": "",
+}
+"""Every parameter with its default (see the README for what each does)."""
+
+
+class BridgeError(Exception):
+    """A setting or file the bridge cannot start with; the message names it and the fix."""
+
+
+def _check_parameters(values: dict[str, object]) -> None:
+    """Refuse missing files and unknown interfaces before anything is opened."""
+    for name, fix in (("policy", "the .onnx written by sim2real export"), ("robot", "the robot's robot.yaml")):
+        if not values[name]:
+            raise BridgeError(f"parameter '{name}' is not set; give {fix}")
+    if values["command_interface"] not in COMMAND_INTERFACES:
+        raise BridgeError(
+            f"parameter 'command_interface' is {values['command_interface']!r}; "
+            f"use one of {', '.join(COMMAND_INTERFACES)}"
+        )
+
+
+class PolicyBridge(Node):
+    """The bridge node: subscriptions feed the supervisor, a steady timer at the control rate publishes commands."""
+
+    def __init__(self) -> None:
+        super().__init__("policy_bridge")
+        values = {name: self.declare_parameter(name, default).value for name, default in PARAMETERS.items()}
+        _check_parameters(values)
+        robot = load_robot_spec(str(values["robot"]))
+        runner = PolicyRunner(str(values["policy"]), robot)
+        try:
+            safety_config = SafetyConfig(
+                position_margin=float(values["position_margin"]),
+                max_target_speed_scale=float(values["max_target_speed_scale"]),
+                max_gain_scale=float(values["max_gain_scale"]),
+                max_tilt_rad=float(values["max_tilt_rad"]),
+            )
+            supervisor_config = SupervisorConfig(
+                state_timeout_s=float(values["state_timeout_s"]),
+                cmd_timeout_s=float(values["cmd_timeout_s"]),
+                startup_duration_s=float(values["startup_duration_s"]),
+                autostart=bool(values["autostart"]),
+            )
+        except ValueError as exc:
+            raise BridgeError(f"parameter {exc}") from None
+        contract = runner.contract
+        self.period = contract.control_dt
+        self.joint_names = robot.joint_names
+        self.supervisor = Supervisor(
+            Controller(runner, SafetyFilter(robot, self.period, safety_config)), supervisor_config
+        )
+        self.interface = str(values["command_interface"])
+        self.stats_file = str(values["stats_file"])
+        self.stats = LoopStats()
+        self.steady = Clock(clock_type=ClockType.STEADY_TIME)
+
+        reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+        latched = QoSProfile(
+            depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL
+        )
+        self.create_subscription(JointState, "/joint_states", self._on_joint_state, qos_profile_sensor_data)
+        if contract.needs_imu:
+            self.create_subscription(Imu, "/imu", self._on_imu, qos_profile_sensor_data)
+        names = contract.commands.names if contract.commands else ()
+        if names == ("vx", "vy", "yaw_rate"):
+            self.create_subscription(Twist, "/cmd_vel", self._on_twist, reliable)
+        elif names:
+            self.create_subscription(Point, "/goal_position", self._on_point, reliable)
+        self.create_subscription(Bool, "/estop", self._on_estop_topic, reliable)
+        message_type = JointState if self.interface == "joint_state" else Float64MultiArray
+        self.command_pub = self.create_publisher(message_type, "/joint_commands", reliable)
+        self.mode_pub = self.create_publisher(String, "~/mode", latched)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", reliable)
+        for service, handler in (
+            ("~/stand", self.supervisor.stand),
+            ("~/activate", self.supervisor.activate),
+            ("~/reset", self.supervisor.reset),
+        ):
+            self.create_service(Trigger, service, self._service(handler))
+        self.create_service(Trigger, "~/estop", self._on_estop_service)
+        self.last_tick: SupervisorTick | None = None
+        self._published_mode: Mode | None = None
+        self._last_tick_start: float | None = None
+        self._publish_mode(self.supervisor.mode)
+        self.create_timer(self.period, self._tick, clock=self.steady)
+        self.create_timer(float(values["diagnostics_period_s"]), self._publish_diagnostics, clock=self.steady)
+        self.get_logger().info(
+            f"{contract.task} policy for {robot.name} at {1.0 / self.period:g} Hz; mode {self.supervisor.mode}"
+        )
+
+    @staticmethod
+    def _now() -> float:
+        """Monotonic seconds: every age and period is measured on this clock."""
+        return time.monotonic()
+
+    # ---- inputs -----------------------------------------------------------------------------------------
+
+    def _on_joint_state(self, msg: JointState) -> None:
+        self.supervisor.on_joint_state(self._now(), *joint_arrays(msg))
+
+    def _on_imu(self, msg: Imu) -> None:
+        self.supervisor.on_imu(self._now(), imu_reading(msg))
+
+    def _on_twist(self, msg: Twist) -> None:
+        self.supervisor.on_command(self._now(), twist_command(msg))
+
+    def _on_point(self, msg: Point) -> None:
+        self.supervisor.on_command(self._now(), point_command(msg))
+
+    def _on_estop_topic(self, msg: Bool) -> None:
+        if msg.data:
+            self.supervisor.estop("/estop is true")
+            self._publish_command(self.supervisor.tick(self._now()))
+
+    def _on_estop_service(self, _request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        response.success, response.message = self.supervisor.estop("~/estop service")
+        self._publish_command(self.supervisor.tick(self._now()))
+        return response
+
+    def _service(
+        self, handler: Callable[[float], tuple[bool, str]]
+    ) -> Callable[[Trigger.Request, Trigger.Response], Trigger.Response]:
+        """A Trigger callback for ``handler(now) -> (success, message)``."""
+
+        def serve(_request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+            response.success, response.message = handler(self._now())
+            self._publish_mode(self.supervisor.mode)
+            self.get_logger().info(response.message)
+            return response
+
+        return serve
+
+    # ---- the control tick -------------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        start = self._now()
+        if self._last_tick_start is not None:
+            self.stats.add("loop_period_s", start - self._last_tick_start)
+        self._last_tick_start = start
+        tick = self.supervisor.tick(start)
+        self._publish_command(tick)
+        self.stats.add("state_to_command_s", self._now() - start)
+        if tick.mode is Mode.ACTIVE:
+            self.stats.add("inference_s", tick.inference_s)
+        if tick.state_age_s != float("inf"):
+            self.stats.add("state_age_s", tick.state_age_s)
+
+    def _message(self, command: JointCommand) -> Float64MultiArray | JointState:
+        """``command`` as the configured interface's message."""
+        if self.interface == "forward_position":
+            return position_message(command)
+        if self.interface == "joint_state":
+            return joint_state_message(self.joint_names, command, self.get_clock().now().to_msg())
+        return command_message(command)
+
+    def _publish_command(self, tick: SupervisorTick) -> None:
+        """Publish the tick's command; report a new mode or fault."""
+        self.command_pub.publish(self._message(tick.command))
+        if tick.fault and (self.last_tick is None or self.last_tick.fault != tick.fault):
+            self.get_logger().error(f"{tick.mode}: {tick.fault}")
+        self.last_tick = tick
+        self._publish_mode(tick.mode)
+
+    def _publish_mode(self, mode: Mode) -> None:
+        if mode is not self._published_mode:
+            self.mode_pub.publish(String(data=str(mode)))
+            self._published_mode = mode
+
+    def _publish_diagnostics(self) -> None:
+        tick = self.last_tick
+        status = DiagnosticStatus(name="policy_bridge", hardware_id=self.supervisor.controller.runner.contract.robot)
+        mode = self.supervisor.mode
+        status.level = DiagnosticStatus.ERROR if mode in (Mode.DAMP, Mode.ESTOP) else DiagnosticStatus.OK
+        status.message = f"{mode}" + (f": {self.supervisor.fault}" if self.supervisor.fault else "")
+        recent = self.stats.latest()
+        values = {
+            "mode": str(mode),
+            "last_fault": self.supervisor.fault or "",
+            "loop_period_ms": f"{1000 * recent.get('loop_period_s', float('nan')):.3f}",
+            "state_age_ms": f"{1000 * self.supervisor.state_age(self._now()):.3f}",
+            "inference_ms": f"{1000 * (tick.inference_s if tick else 0.0):.3f}",
+            "command_stale": str(bool(tick and tick.command_stale)),
+            "policy_command": " ".join(f"{v:.4f}" for v in tick.policy_command)
+            if tick and tick.policy_command is not None
+            else "",
+        }
+        status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self.diagnostics_pub.publish(array)
+
+    def shut_down(self) -> None:
+        """Leave the robot limp (one DAMP command) and write the loop statistics when asked to."""
+        self.command_pub.publish(self._message(self.supervisor.controller.safety.damping()))
+        self.get_logger().info("stopped; sent DAMP")
+        if self.stats_file:
+            Path(self.stats_file).write_text(json.dumps(self.stats.summary(), indent=1))
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(args: list[str] | None = None) -> int:
+    """Console script ``policy_bridge``: exit 2 with one line naming the problem when it cannot start.
+
+    SIGINT and SIGTERM stop the loop but leave the ROS context up, so the last message sent is DAMP.
+    """
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    node = None
+    try:
+        node = PolicyBridge()
+        rclpy.spin(node)
+    except (BridgeError, ContractError, RobotSpecError) as exc:
+        print(f"policy_bridge: error: {exc}", file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.shut_down()
+            node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

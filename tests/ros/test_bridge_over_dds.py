@@ -1,0 +1,268 @@
+"""The policy bridge and the MuJoCo robot emulator over real rclpy/DDS, started as the launch files start them.
+
+Each test has its own ROS domain (localhost discovery only). Nodes run as separate processes, launched with
+the executable, ``--params-file`` and overrides that ``ros/launch/*.launch.py`` names. Where a test plays
+the robot itself, the probe node publishes ``/joint_states`` (and ``/imu``) at 200 Hz.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+import yaml
+
+from sim2real.runtime import load_robot_spec
+from tests.ros.conftest import CARTPOLE_POLICY, CARTPOLE_YAML, QUADRUPED_YAML, ROOT
+
+CARTPOLE = {"robot": "cartpole", "robot_yaml": CARTPOLE_YAML, "policy": CARTPOLE_POLICY}
+CARTPOLE_JOINTS = ["slider", "hinge"]
+CARTPOLE_PERIOD = 0.01
+CARTPOLE_SETTINGS = yaml.safe_load((ROOT / "ros" / "config" / "cartpole.yaml").read_text())["policy_bridge"]
+STATE_TIMEOUT = CARTPOLE_SETTINGS["ros__parameters"]["state_timeout_s"]
+FAST_DIAGNOSTICS = {"diagnostics_period_s": 0.05}
+UPRIGHT = np.array([1.0, 0.0, 0.0, 0.0])
+
+
+def is_damp(rows: np.ndarray) -> bool:
+    """A DAMP command: no stiffness, no feed-forward, positive damping on every joint."""
+    return bool((rows[:, 2] == 0).all() and (rows[:, 3] > 0).all() and (rows[:, 4] == 0).all())
+
+
+def bring_to_active(probe, bridge) -> None:
+    """PASSIVE -> ~/stand -> READY -> ~/activate -> ACTIVE, each step checked."""
+    assert probe.wait_for(lambda: probe.mode == "PASSIVE", 60), bridge.output()
+    answer = probe.call("stand")
+    assert answer.success, answer.message
+    assert probe.wait_for(lambda: probe.mode == "READY", 10), (probe.modes, bridge.output())
+    answer = probe.call("activate")
+    assert answer.success, answer.message
+    assert probe.wait_for(lambda: probe.mode == "ACTIVE", 5), (probe.modes, bridge.output())
+
+
+def active_cartpole(launch, probe, extra=None):
+    """A bridge on the shipped cart-pole policy, driven ACTIVE, the probe playing a still cart-pole."""
+    bridge = launch("bridge.launch.py", "policy_bridge", CARTPOLE, extra)
+    probe.play_robot(CARTPOLE_JOINTS, np.array([0.0, 0.02]), np.zeros(2))
+    bring_to_active(probe, bridge)
+    return bridge
+
+
+def active_quadruped(launch, probe, policy, extra=None):
+    """A bridge on an untrained quadruped policy, driven ACTIVE, the probe playing a quadruped at its default pose."""
+    spec = load_robot_spec(QUADRUPED_YAML)
+    arguments = {"robot": "quadruped", "robot_yaml": QUADRUPED_YAML, "policy": policy}
+    bridge = launch("bridge.launch.py", "policy_bridge", arguments, {"startup_duration_s": 0.2, **(extra or {})})
+    probe.play_robot(list(spec.joint_names), spec.column("default"), np.zeros(len(spec.joints)))
+    probe.robot_imu = UPRIGHT
+    bring_to_active(probe, bridge)
+    return bridge
+
+
+def commands_after(probe, moment: float) -> list[np.ndarray]:
+    """Commands the probe received after ``moment`` (monotonic seconds)."""
+    return [rows for received, rows in probe.commands if received > moment]
+
+
+# ---- the loop closes through the emulator ------------------------------------------------------------------
+
+
+def test_the_cartpole_policy_balances_the_emulated_cartpole_as_sim_launch_starts_them(launch, probe):
+    bridge = launch("sim.launch.py", "policy_bridge", CARTPOLE)
+    assert probe.wait_for(lambda: probe.mode == "PASSIVE", 60), bridge.output()
+    emulator = launch("sim.launch.py", "mujoco_robot", CARTPOLE, {"initial_joint_noise": 0.05, "seed": 1})
+    assert probe.wait_for(lambda: probe.mode == "ACTIVE", 60), (probe.modes, bridge.output(), emulator.output())
+    start = time.monotonic()
+    probe.spin(5.0)
+    states = [msg for received, msg in probe.states if received > start]
+    assert len(states) > 500, len(states)  # 200 Hz from the emulator
+    hinge = np.array([msg.position[list(msg.name).index("hinge")] for msg in states])
+    assert np.abs(hinge).max() < 0.2, hinge
+    assert probe.mode == "ACTIVE", bridge.output()
+
+
+def test_with_the_bridge_left_passive_the_emulated_pole_falls_from_the_same_start(launch, probe):
+    bridge = launch("sim.launch.py", "policy_bridge", CARTPOLE, {"autostart": False})
+    assert probe.wait_for(lambda: probe.mode == "PASSIVE", 60), bridge.output()
+    launch("sim.launch.py", "mujoco_robot", CARTPOLE, {"initial_joint_noise": 0.05, "seed": 1})
+    assert probe.wait_for(lambda: len(probe.states) > 0, 60)
+    probe.spin(4.0)
+    assert [mode for _, mode in probe.modes] == ["PASSIVE"]
+    hinge = np.array([msg.position[list(msg.name).index("hinge")] for _, msg in probe.states])
+    assert np.abs(hinge).max() > 0.4, hinge  # resting against the hinge limit; balanced stays below 0.2
+
+
+# ---- faults -------------------------------------------------------------------------------------------------
+
+
+def test_stale_joint_states_damp_the_robot_within_two_periods(launch, probe):
+    bridge = active_cartpole(launch, probe)
+    probe.spin(0.2)
+    probe.robot_on = False
+    stale_from = probe.last_state_sent + STATE_TIMEOUT
+    assert probe.wait_for(lambda: probe.mode == "DAMP", 2), bridge.output()
+    probe.spin(0.1)
+    late = [rows for rows in commands_after(probe, stale_from) if not is_damp(rows)]
+    assert len(late) <= 2, late
+    assert commands_after(probe, stale_from) and is_damp(probe.commands[-1][1])
+
+
+def test_nan_in_joint_states_damps_the_robot_and_names_the_fault(launch, probe):
+    bridge = active_cartpole(launch, probe, FAST_DIAGNOSTICS)
+    probe.robot_velocity = np.array([0.0, np.nan])
+    assert probe.wait_for(lambda: probe.mode == "DAMP", 2), bridge.output()
+    probe.spin(0.2)
+    assert is_damp(probe.commands[-1][1])
+    assert "non-finite" in probe.diagnostics[-1]["last_fault"], probe.diagnostics[-1]
+
+
+def test_tilt_beyond_the_limit_damps_the_robot(launch, probe, quadruped_policy):
+    bridge = active_quadruped(launch, probe, quadruped_policy, FAST_DIAGNOSTICS)
+    probe.spin(0.2)
+    assert probe.mode == "ACTIVE"
+    probe.robot_imu = np.array([np.cos(0.6), np.sin(0.6), 0.0, 0.0])  # 1.2 rad about x; the limit is 1.0
+    assert probe.wait_for(lambda: probe.mode == "DAMP", 2), bridge.output()
+    probe.spin(0.2)
+    assert is_damp(probe.commands[-1][1])
+    assert "tilt" in probe.diagnostics[-1]["last_fault"], probe.diagnostics[-1]
+
+
+@pytest.mark.parametrize("source", ["/estop topic", "~/estop service"])
+def test_estop_latches_within_one_period_until_reset(launch, probe, source):
+    bridge = active_cartpole(launch, probe)
+    probe.spin(0.2)
+    pressed = time.monotonic()
+    if source == "/estop topic":
+        from std_msgs.msg import Bool
+
+        probe.estop_topic.publish(Bool(data=True))
+    else:
+        assert probe.call("estop").success
+    assert probe.wait_for(lambda: probe.mode == "ESTOP", 2), bridge.output()
+    probe.spin(0.5)  # healthy state keeps arriving: the e-stop holds
+    after = commands_after(probe, pressed)
+    assert len([rows for rows in after if not is_damp(rows)]) <= 1, after[:3]
+    assert all(is_damp(rows) for rows in after[1:])
+    assert probe.mode == "ESTOP"
+    refused = probe.call("stand")
+    assert not refused.success and "ESTOP" in refused.message
+    assert probe.call("reset").success
+    assert probe.wait_for(lambda: probe.mode == "PASSIVE", 2)
+    assert probe.call("stand").success
+
+
+def test_a_stale_cmd_vel_becomes_a_zero_command_and_a_fresh_one_is_clipped_to_the_trained_range(
+    launch, probe, quadruped_policy
+):
+    from geometry_msgs.msg import Twist
+
+    bridge = active_quadruped(launch, probe, quadruped_policy, FAST_DIAGNOSTICS)
+
+    def drive(vx: float):
+        def publish() -> None:
+            twist = Twist()
+            twist.linear.x = vx
+            probe.cmd_vel.publish(twist)
+
+        return publish
+
+    def fed(prefix: str) -> bool:
+        return bool(probe.diagnostics) and probe.diagnostics[-1]["policy_command"].startswith(prefix)
+
+    assert probe.wait_for(lambda: fed("0.6000 0.0000 0.0000"), 3, every=drive(0.6)), probe.diagnostics[-1:]
+    assert probe.diagnostics[-1]["command_stale"] == "False"
+    assert probe.wait_for(lambda: fed("1.5000 0.0000 0.0000"), 3, every=drive(5.0)), probe.diagnostics[-1:]
+    stopped = time.monotonic()
+    assert probe.wait_for(lambda: fed("0.0000 0.0000 0.0000"), 3), probe.diagnostics[-1:]
+    assert time.monotonic() - stopped >= 0.5 - 0.05  # cmd_timeout_s of config/quadruped.yaml
+    assert probe.diagnostics[-1]["command_stale"] == "True"
+    assert probe.mode == "ACTIVE", bridge.output()
+
+
+def test_joint_states_in_another_order_with_extra_joints_give_identical_commands(launch, probe):
+    active_cartpole(launch, probe)
+    position, velocity = np.array([0.1, 0.05]), np.array([0.2, -0.3])
+    probe.robot_position, probe.robot_velocity = position, velocity
+    probe.spin(0.2)
+    start = time.monotonic()
+    probe.spin(0.3)
+    in_order = commands_after(probe, start)
+    probe.robot_names = ["hinge", "wheel", "slider"]
+    probe.robot_position = np.array([position[1], 7.0, position[0]])
+    probe.robot_velocity = np.array([velocity[1], -7.0, velocity[0]])
+    probe.spin(0.2)
+    start = time.monotonic()
+    probe.spin(0.3)
+    reordered = commands_after(probe, start)
+    assert len(in_order) > 10 and len(reordered) > 10
+    assert not is_damp(in_order[0])
+    for rows in in_order + reordered:
+        np.testing.assert_array_equal(rows, in_order[0])
+
+
+def test_a_missing_joint_keeps_the_bridge_out_of_active(launch, probe):
+    bridge = launch("bridge.launch.py", "policy_bridge", CARTPOLE)
+    probe.play_robot(["slider"], np.zeros(1), np.zeros(1))
+    assert probe.wait_for(lambda: probe.mode == "PASSIVE", 60), bridge.output()
+    refused = probe.call("stand")
+    assert not refused.success and "hinge" in refused.message, refused.message
+    assert not probe.call("activate").success
+    probe.spin(0.5)
+    assert [mode for _, mode in probe.modes] == ["PASSIVE"]
+    assert all(is_damp(rows) for _, rows in probe.commands)
+
+
+def test_a_policy_for_another_robot_stops_the_bridge_with_the_mismatch_named(launch):
+    arguments = {**CARTPOLE, "robot": "quadruped", "robot_yaml": QUADRUPED_YAML}
+    bridge = launch("bridge.launch.py", "policy_bridge", arguments)
+    assert bridge.process.wait(60) == 2, bridge.output()
+    lines = bridge.output().strip().splitlines()
+    assert "Traceback" not in bridge.output()
+    assert lines[-1].startswith("policy_bridge: error:") and "cartpole" in lines[-1] and "quadruped" in lines[-1], lines
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ({"policy": "/nonexistent/policy.onnx"}, "/nonexistent/policy.onnx"),
+        ({"command_interface": "velocity"}, "command_interface"),
+        ({"state_timeout_s": -1.0}, "state_timeout_s"),
+    ],
+)
+def test_bad_parameters_stop_the_bridge_with_one_line_naming_them(launch, override, named):
+    bridge = launch("bridge.launch.py", "policy_bridge", CARTPOLE, override)
+    assert bridge.process.wait(60) == 2, bridge.output()
+    last = bridge.output().strip().splitlines()[-1]
+    assert last.startswith("policy_bridge: error:") and named in last, last
+    assert "Traceback" not in bridge.output()
+
+
+@pytest.mark.slow
+def test_a_1khz_joint_states_burst_keeps_the_loop_period_p99_within_1ms_of_nominal(launch, probe, tmp_path):
+    stats = tmp_path / "stats.json"
+    bridge = active_cartpole(launch, probe, {"stats_file": stats, **FAST_DIAGNOSTICS})
+    probe.robot_on = False
+    stop = threading.Event()
+
+    def burst() -> None:
+        next_send = time.monotonic()
+        while not stop.is_set():
+            probe.publish_state(CARTPOLE_JOINTS, np.array([0.0, 0.02]), np.zeros(2))
+            next_send += 0.001
+            time.sleep(max(0.0, next_send - time.monotonic()))
+
+    sender = threading.Thread(target=burst)
+    sender.start()
+    try:
+        probe.spin(10.0)
+    finally:
+        stop.set()
+        sender.join()
+    assert probe.mode == "ACTIVE", (probe.diagnostics[-1:], bridge.output())
+    assert bridge.stop() == 0
+    period = json.loads(stats.read_text())["loop_period_s"]
+    assert period["count"] > 900
+    assert period["p99"] <= CARTPOLE_PERIOD + 0.001, period
