@@ -6,8 +6,10 @@ User mistakes (unknown command, bad flag, bad file) give one line naming the cul
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,6 +196,22 @@ class BenchExportCmd:
 
     iterations: int = 20000
     """Timed calls per contender and policy."""
+    json: bool = False
+    """Print one JSON object as the last line."""
+
+
+@dataclass
+class BenchBridgeCmd:
+    """Policy bridge loop timing with the MuJoCo emulator over real ROS 2 DDS (needs the ros extra)."""
+
+    robot: str = "quadruped"
+    """Shipped robot: its robot YAML and ros/config/<robot>.yaml."""
+    policy: Path | None = None
+    """Exported .onnx to run (default: an untrained quadruped FastSAC policy, which stands still)."""
+    seconds: float = 60.0
+    """Length of the run."""
+    state_rate_hz: float = 200.0
+    """Rate of the emulator's /joint_states (1000 for a 1 kHz stream)."""
     json: bool = False
     """Print one JSON object as the last line."""
 
@@ -482,6 +500,40 @@ def _run_bench_export(cmd: BenchExportCmd) -> int:
     return 0
 
 
+def _run_bench_bridge(cmd: BenchBridgeCmd) -> int:
+    from sim2real.bench.bridge_bench import (
+        ROS_PACKAGE,
+        bridge_bench_as_dict,
+        export_untrained_policy,
+        format_bridge_bench,
+        run_bridge_bench,
+    )
+
+    config = ROS_PACKAGE / "config" / f"{cmd.robot}.yaml"
+    robot_yaml = Path(__file__).resolve().parents[1] / "assets" / "robots" / cmd.robot / "robot.yaml"
+    if not config.is_file() or not robot_yaml.is_file():
+        shipped = sorted(p.stem for p in (ROS_PACKAGE / "config").glob("*.yaml"))
+        raise ConfigError.single("--robot", cmd.robot, f"no parameter file; choose one of: {', '.join(shipped)}")
+    if not (0 < cmd.seconds < float("inf")) or not (0 < cmd.state_rate_hz < float("inf")):
+        raise ConfigError.single("--seconds/--state-rate-hz", f"{cmd.seconds}/{cmd.state_rate_hz}", "must be positive")
+    if importlib.util.find_spec("rclpy") is None:
+        raise ConfigError.single(
+            "rclpy", "-", "not installed; pip install -e '.[ros]' (see README, Running on a robot)"
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        policy = cmd.policy
+        if policy is None:
+            if cmd.robot != "quadruped":
+                raise ConfigError.single("--policy", "-", f"give an exported policy for {cmd.robot}")
+            _prepare_jax()
+            policy = export_untrained_policy("quadruped_joystick_flat", Path(folder))
+        result = run_bridge_bench(robot_yaml, cmd.robot, policy, cmd.seconds, cmd.state_rate_hz)
+    print(format_bridge_bench(result))
+    if cmd.json:
+        print(json.dumps(bridge_bench_as_dict(result)))
+    return 0
+
+
 def _video_settings(cmd: VideoFlags) -> VideoSettings:
     """The clip's settings, with every flag checked before anything slow starts."""
     from sim.render import CAMERAS
@@ -550,6 +602,7 @@ COMMANDS: dict[str, tuple[type, Callable[[Any], int]]] = {
     "bench env": (BenchEnvCmd, _run_bench_env),
     "bench learn": (BenchLearnCmd, _run_bench_learn),
     "bench export": (BenchExportCmd, _run_bench_export),
+    "bench bridge": (BenchBridgeCmd, _run_bench_bridge),
 }
 """Command words -> (flags dataclass, handler returning the exit code)."""
 

@@ -95,3 +95,23 @@ def test_every_config_refuses_unknown_keys():
             if issubclass(cls, BaseModel) and cls.__module__ == name and cls.model_config.get("extra") != "forbid":
                 lenient.append(f"{name}.{cls.__name__}")
     assert not lenient
+
+
+ROS_NODES = ROOT / "ros" / "sim2real_ros"
+BRIDGE_MAY_IMPORT = ("sim2real.runtime", "sim2real_ros")
+"""The project modules the bridge side of the ROS package may use: it runs on a robot without jax or torch."""
+
+
+def test_the_ros_package_imports_only_the_runtime_except_the_emulator():
+    offenders = []
+    for path in sorted(ROS_NODES.glob("*.py")):
+        if path.name == "mujoco_robot.py":  # the emulator is a simulator: MuJoCo and sim2sim's robot
+            continue
+        for module in _imported_modules(path):
+            top = module.split(".")[0]
+            if top in (*LAYERS, "sim2real_ros") and not module.startswith(BRIDGE_MAY_IMPORT):
+                offenders.append(f"{path.relative_to(ROOT)} imports {module}")
+            if top in ("jax", "torch", "mujoco"):
+                offenders.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert not offenders
+    assert (ROS_NODES / "policy_bridge.py").is_file()

@@ -207,10 +207,9 @@ class PolicyBridge(Node):
         self._last_tick_start = start
         tick = self.supervisor.tick(start)
         self._publish_command(tick)
-        self.stats.add("state_to_command_s", self._now() - start)
         if tick.mode is Mode.ACTIVE:
+            self.stats.add("state_to_command_s", self._now() - start)
             self.stats.add("inference_s", tick.inference_s)
-        if tick.state_age_s != float("inf"):
             self.stats.add("state_age_s", tick.state_age_s)
 
     def _message(self, command: JointCommand) -> Float64MultiArray | JointState:
