@@ -36,6 +36,7 @@ from sim.robot_pose import home_qpos
 from sim2real.runtime import JointCommand
 from sim2real.sim2sim.mujoco_robot import MujocoRobot, SensorNoise
 from sim2real_ros.messages import command_rows
+from sim2real_ros.parameters import ParameterError, read_parameters
 
 PARAMETERS: dict[str, object] = {
     "robot": "",
@@ -53,7 +54,7 @@ PARAMETERS: dict[str, object] = {
 """Every parameter with its default (see the README)."""
 
 
-class EmulatorError(Exception):
+class EmulatorError(ParameterError):
     """A setting the emulator cannot start with; the message names it and the fix."""
 
 
@@ -85,7 +86,7 @@ class MujocoRobotNode(Node):
 
     def __init__(self) -> None:
         super().__init__("mujoco_robot")
-        values = {name: self.declare_parameter(name, default).value for name, default in PARAMETERS.items()}
+        values = read_parameters(self, PARAMETERS)
         _check_parameters(values)
         try:
             robot = load_robot(str(values["robot"]))
@@ -205,7 +206,7 @@ def main(args: list[str] | None = None) -> int:
     try:
         node = MujocoRobotNode()
         rclpy.spin(node)
-    except EmulatorError as exc:
+    except ParameterError as exc:
         print(f"mujoco_robot: error: {exc}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, ExternalShutdownException):

@@ -48,6 +48,7 @@ from sim2real_ros.messages import (
     position_message,
     twist_command,
 )
+from sim2real_ros.parameters import ParameterError, read_parameters
 
 COMMAND_INTERFACES = ("joint_commands", "forward_position", "joint_state")
 """What ``/joint_commands`` carries: q, dq, kp, kd, tau rows; only q (a ros2_control forward controller);
@@ -71,7 +72,7 @@ PARAMETERS: dict[str, object] = {
 """Every parameter with its default (see the README for what each does)."""
 
 
-class BridgeError(Exception):
+class BridgeError(ParameterError):
     """A setting or file the bridge cannot start with; the message names it and the fix."""
 
 
@@ -92,7 +93,7 @@ class PolicyBridge(Node):
 
     def __init__(self) -> None:
         super().__init__("policy_bridge")
-        values = {name: self.declare_parameter(name, default).value for name, default in PARAMETERS.items()}
+        values = read_parameters(self, PARAMETERS)
         _check_parameters(values)
         robot = load_robot_spec(str(values["robot"]))
         runner = PolicyRunner(str(values["policy"]), robot)
@@ -280,7 +281,7 @@ def main(args: list[str] | None = None) -> int:
     try:
         node = PolicyBridge()
         rclpy.spin(node)
-    except (BridgeError, ContractError, RobotSpecError) as exc:
+    except (ParameterError, ContractError, RobotSpecError) as exc:
         print(f"policy_bridge: error: {exc}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, ExternalShutdownException):

@@ -7,9 +7,7 @@ from tests.ros.conftest import CARTPOLE_POLICY
 
 
 def test_bench_bridge_reports_loop_period_latency_and_inference_of_an_active_bridge_as_json():
-    result = sim2real(
-        "bench", "bridge", "--robot", "cartpole", "--policy", CARTPOLE_POLICY, "--seconds", "8", "--json"
-    )
+    result = sim2real("bench", "bridge", "--robot", "cartpole", "--policy", CARTPOLE_POLICY, "--seconds", "8", "--json")
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["bench"] == "bridge" and report["nominal_period_ms"] == 10.0

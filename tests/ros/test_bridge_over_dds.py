@@ -95,6 +95,28 @@ def test_with_the_bridge_left_passive_the_emulated_pole_falls_from_the_same_star
     assert np.abs(hinge).max() > 0.4, hinge  # resting against the hinge limit; balanced stays below 0.2
 
 
+def test_the_quadruped_stands_through_the_emulator_on_a_zero_action_policy_with_its_imu_in_the_loop(
+    launch, probe, quadruped_policy
+):
+    from nav_msgs.msg import Odometry
+    from rclpy.qos import qos_profile_sensor_data
+
+    heights = []
+    probe.node.create_subscription(
+        Odometry, "/odom", lambda msg: heights.append(msg.pose.pose.position.z), qos_profile_sensor_data
+    )
+    arguments = {"robot": "quadruped", "robot_yaml": QUADRUPED_YAML, "policy": quadruped_policy}
+    bridge = launch("sim.launch.py", "policy_bridge", arguments, {"startup_duration_s": 0.5})
+    assert probe.wait_for(lambda: probe.mode == "PASSIVE", 60), bridge.output()
+    emulator = launch("sim.launch.py", "mujoco_robot", arguments)
+    assert probe.wait_for(lambda: probe.mode == "ACTIVE", 60), (probe.modes, bridge.output(), emulator.output())
+    start = len(heights)
+    probe.spin(4.0)
+    assert probe.mode == "ACTIVE", bridge.output()  # no tilt, no stale state: no DAMP
+    standing = np.array(heights[start:])
+    assert len(standing) > 400 and standing.min() > 0.2, (len(standing), standing.min())
+
+
 # ---- faults -------------------------------------------------------------------------------------------------
 
 
@@ -230,6 +252,7 @@ def test_a_policy_for_another_robot_stops_the_bridge_with_the_mismatch_named(lau
         ({"policy": "/nonexistent/policy.onnx"}, "/nonexistent/policy.onnx"),
         ({"command_interface": "velocity"}, "command_interface"),
         ({"state_timeout_s": -1.0}, "state_timeout_s"),
+        ({"autostart": "sometimes"}, "autostart"),
     ],
 )
 def test_bad_parameters_stop_the_bridge_with_one_line_naming_them(launch, override, named):
@@ -266,3 +289,18 @@ def test_a_1khz_joint_states_burst_keeps_the_loop_period_p99_within_1ms_of_nomin
     period = json.loads(stats.read_text())["loop_period_s"]
     assert period["count"] > 900
     assert period["p99"] <= CARTPOLE_PERIOD + 0.001, period
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ({"drop_probability": 2.0}, "drop_probability"),
+        ({"robot": "/nonexistent/robot.yaml"}, "/nonexistent/robot.yaml"),
+    ],
+)
+def test_bad_parameters_stop_the_emulator_with_one_line_naming_them(launch, override, named):
+    emulator = launch("sim.launch.py", "mujoco_robot", CARTPOLE, override)
+    assert emulator.process.wait(60) == 2, emulator.output()
+    last = emulator.output().strip().splitlines()[-1]
+    assert last.startswith("mujoco_robot: error:") and named in last, last
+    assert "Traceback" not in emulator.output()
