@@ -304,3 +304,36 @@ def test_bad_parameters_stop_the_emulator_with_one_line_naming_them(launch, over
     last = emulator.output().strip().splitlines()[-1]
     assert last.startswith("mujoco_robot: error:") and named in last, last
     assert "Traceback" not in emulator.output()
+
+
+# ---- the emulator's injected imperfections ------------------------------------------------------------------
+
+
+def frozen_cartpole_states(launch, probe, extra: dict, seconds: float = 2.0) -> list:
+    """States of an emulated cart-pole that no controller has commanded yet (physics frozen at its start)."""
+    launch("sim.launch.py", "mujoco_robot", CARTPOLE, {"wait_for_commands": True, **extra})
+    assert probe.wait_for(lambda: len(probe.states) > 0, 60)
+    start = time.monotonic()
+    probe.spin(seconds)
+    return [msg for received, msg in probe.states if received > start]
+
+
+def test_the_emulator_adds_uniform_sensor_noise_of_the_asked_width(launch, probe):
+    states = frozen_cartpole_states(launch, probe, {"joint_position_noise": 0.01, "joint_velocity_noise": 0.1})
+    position = np.array([msg.position for msg in states])
+    velocity = np.array([msg.velocity for msg in states])
+    spread = position - position.mean(axis=0)
+    assert len(states) > 100
+    assert 0.009 < np.abs(spread).max() <= 0.0105  # uniform +-0.01 around a frozen pose
+    assert np.abs(velocity).max() <= 0.1 and np.abs(velocity).max() > 0.08
+    assert 0.004 < position[:, 0].std() < 0.0075  # uniform: sd = 0.01 / sqrt(3) = 0.0058
+
+
+def test_the_emulator_drops_state_messages_with_the_asked_probability(launch, probe):
+    states = frozen_cartpole_states(launch, probe, {"drop_probability": 0.5, "state_rate_hz": 200.0}, seconds=3.0)
+    stamps = np.array([msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec for msg in states])
+    periods = np.round(np.diff(stamps) / 0.005)  # gaps in state periods: 1 = none dropped between them
+    dropped = (periods - 1).clip(0).sum()
+    sent = len(stamps) + dropped
+    assert sent > 400
+    assert 0.4 < dropped / sent < 0.6, (dropped, sent)
