@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import array
+
 import numpy as np
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Point, Twist
@@ -12,6 +14,11 @@ from sim2real.runtime import ImuReading, JointCommand
 
 COMMAND_COLUMNS = ("q", "dq", "kp", "kd", "tau")
 """Columns of a ``/joint_commands`` row, one row per joint in robot-YAML order."""
+
+
+def float_array(values: np.ndarray) -> array.array:
+    """A float64 ``array.array`` of ``values`` (flattened): message fields take it without a per-element check."""
+    return array.array("d", np.ascontiguousarray(values, dtype=np.float64).tobytes())
 
 
 def joint_arrays(msg: JointState) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
@@ -52,7 +59,7 @@ def command_message(command: JointCommand) -> Float64MultiArray:
         MultiArrayDimension(label="joints", size=joints, stride=joints * columns),
         MultiArrayDimension(label=",".join(COMMAND_COLUMNS), size=columns, stride=columns),
     ]
-    msg.data = rows.reshape(-1).tolist()
+    msg.data = float_array(rows)
     return msg
 
 
@@ -67,7 +74,7 @@ def command_rows(msg: Float64MultiArray, joints: int) -> np.ndarray | None:
 def position_message(command: JointCommand) -> Float64MultiArray:
     """The ``forward_position`` interface: only the position targets, for a ros2_control forward controller."""
     msg = Float64MultiArray()
-    msg.data = command.position.tolist()
+    msg.data = float_array(command.position)
     return msg
 
 
@@ -76,7 +83,7 @@ def joint_state_message(names: tuple[str, ...], command: JointCommand, stamp: Ti
     msg = JointState()
     msg.header.stamp = stamp
     msg.name = list(names)
-    msg.position = command.position.tolist()
-    msg.velocity = command.velocity.tolist()
-    msg.effort = command.torque.tolist()
+    msg.position = float_array(command.position)
+    msg.velocity = float_array(command.velocity)
+    msg.effort = float_array(command.torque)
     return msg

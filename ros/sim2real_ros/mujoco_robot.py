@@ -35,7 +35,7 @@ from sim.robot import load_robot
 from sim.robot_pose import home_qpos
 from sim2real.runtime import JointCommand
 from sim2real.sim2sim.mujoco_robot import MujocoRobot, SensorNoise
-from sim2real_ros.messages import command_rows
+from sim2real_ros.messages import command_rows, float_array
 from sim2real_ros.parameters import ParameterError, read_parameters
 
 PARAMETERS: dict[str, object] = {
@@ -155,7 +155,7 @@ class MujocoRobotNode(Node):
             return
         sensed = self.robot.sense()
         state = JointState(
-            name=list(sensed.joint_names), position=sensed.position.tolist(), velocity=sensed.velocity.tolist()
+            name=list(sensed.joint_names), position=float_array(sensed.position), velocity=float_array(sensed.velocity)
         )
         state.header.stamp = stamp
         self.state_pub.publish(state)
