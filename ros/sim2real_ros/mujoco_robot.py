@@ -54,20 +54,16 @@ PARAMETERS: dict[str, object] = {
 """Every parameter with its default (see the README)."""
 
 
-class EmulatorError(ParameterError):
-    """A setting the emulator cannot start with; the message names it and the fix."""
-
-
 def _check_parameters(values: dict[str, object]) -> None:
     """Refuse a missing robot, a non-positive rate, a probability outside [0, 1] or negative noise."""
     if not values["robot"]:
-        raise EmulatorError("parameter 'robot' is not set; give a robot.yaml path or a shipped robot name")
+        raise ParameterError("parameter 'robot' is not set; give a robot.yaml path or a shipped robot name")
     rate = values["state_rate_hz"]
     if not (isinstance(rate, float | int) and math.isfinite(rate) and rate > 0):
-        raise EmulatorError(f"parameter 'state_rate_hz' is {rate!r}; give a positive rate in Hz")
+        raise ParameterError(f"parameter 'state_rate_hz' is {rate!r}; give a positive rate in Hz")
     drop = values["drop_probability"]
     if not (isinstance(drop, float | int) and 0.0 <= drop <= 1.0):
-        raise EmulatorError(f"parameter 'drop_probability' is {drop!r}; give a probability in [0, 1]")
+        raise ParameterError(f"parameter 'drop_probability' is {drop!r}; give a probability in [0, 1]")
     for name in (
         "latency_s",
         "joint_position_noise",
@@ -78,7 +74,7 @@ def _check_parameters(values: dict[str, object]) -> None:
     ):
         value = values[name]
         if not (isinstance(value, float | int) and math.isfinite(value) and value >= 0):
-            raise EmulatorError(f"parameter '{name}' is {value!r}; give a finite, non-negative number")
+            raise ParameterError(f"parameter '{name}' is {value!r}; give a finite, non-negative number")
 
 
 class MujocoRobotNode(Node):
@@ -91,7 +87,7 @@ class MujocoRobotNode(Node):
         try:
             robot = load_robot(str(values["robot"]))
         except ConfigError as exc:
-            raise EmulatorError(str(exc).splitlines()[0]) from None
+            raise ParameterError(str(exc).splitlines()[0]) from None
         noise = SensorNoise(
             joint_position=float(values["joint_position_noise"]),
             joint_velocity=float(values["joint_velocity_noise"]),

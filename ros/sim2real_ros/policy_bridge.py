@@ -72,17 +72,18 @@ PARAMETERS: dict[str, object] = {
 """Every parameter with its default (see the README for what each does)."""
 
 
-class BridgeError(ParameterError):
-    """A setting or file the bridge cannot start with; the message names it and the fix."""
-
-
 def _check_parameters(values: dict[str, object]) -> None:
-    """Refuse missing files and unknown interfaces before anything is opened."""
+    """Refuse unset files, unknown interfaces and impossible periods or paths before anything is opened."""
     for name, fix in (("policy", "the .onnx written by sim2real export"), ("robot", "the robot's robot.yaml")):
         if not values[name]:
-            raise BridgeError(f"parameter '{name}' is not set; give {fix}")
+            raise ParameterError(f"parameter '{name}' is not set; give {fix}")
+    if not values["diagnostics_period_s"] > 0:
+        raise ParameterError(f"parameter 'diagnostics_period_s' is {values['diagnostics_period_s']}; give seconds > 0")
+    stats = Path(str(values["stats_file"]))
+    if values["stats_file"] and not stats.parent.is_dir():
+        raise ParameterError(f"parameter 'stats_file': folder {stats.parent} does not exist; create it or change it")
     if values["command_interface"] not in COMMAND_INTERFACES:
-        raise BridgeError(
+        raise ParameterError(
             f"parameter 'command_interface' is {values['command_interface']!r}; "
             f"use one of {', '.join(COMMAND_INTERFACES)}"
         )
@@ -111,7 +112,7 @@ class PolicyBridge(Node):
                 autostart=bool(values["autostart"]),
             )
         except ValueError as exc:
-            raise BridgeError(f"parameter {exc}") from None
+            raise ParameterError(f"parameter {exc}") from None
         contract = runner.contract
         self.period = contract.control_dt
         self.joint_names = robot.joint_names

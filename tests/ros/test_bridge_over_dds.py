@@ -265,6 +265,8 @@ def test_bad_parameters_stop_the_bridge_with_one_line_naming_them(launch, overri
 
 @pytest.mark.slow
 def test_a_1khz_joint_states_burst_keeps_the_loop_period_p99_within_1ms_of_nominal(launch, probe, tmp_path):
+    """A timing check, so it lives in ``make test-slow`` (one test at a time): beside a busy core (another
+    pytest worker, a training run) the p99 was 13.4 ms; on the quiet 2-core machine it passes."""
     stats = tmp_path / "stats.json"
     bridge = active_cartpole(launch, probe, {"stats_file": stats, **FAST_DIAGNOSTICS})
     probe.robot_on = False
