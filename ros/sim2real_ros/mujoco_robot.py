@@ -121,7 +121,6 @@ class MujocoRobotNode(Node):
         self.create_timer(
             1.0 / float(values["state_rate_hz"]), self._tick, clock=Clock(clock_type=ClockType.STEADY_TIME)
         )
-        self._bad_commands = 0
         self.get_logger().info(
             f"{robot.name}: physics at {1.0 / self.timestep:g} Hz, state at {values['state_rate_hz']:g} Hz"
         )
@@ -129,7 +128,6 @@ class MujocoRobotNode(Node):
     def _on_command(self, msg: Float64MultiArray) -> None:
         rows = command_rows(msg, self.joints)
         if rows is None or not np.isfinite(rows).all():
-            self._bad_commands += 1
             self.get_logger().warning(
                 f"ignored a /joint_commands message of {len(msg.data)} values (want {self.joints} x 5 finite)",
                 throttle_duration_sec=1.0,
