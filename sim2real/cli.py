@@ -501,6 +501,7 @@ def _run_bench_export(cmd: BenchExportCmd) -> int:
 
 
 def _run_bench_bridge(cmd: BenchBridgeCmd) -> int:
+    from sim.assets import robot_yaml_path
     from sim2real.bench.bridge_bench import (
         ROS_PACKAGE,
         bridge_bench_as_dict,
@@ -510,7 +511,7 @@ def _run_bench_bridge(cmd: BenchBridgeCmd) -> int:
     )
 
     config = ROS_PACKAGE / "config" / f"{cmd.robot}.yaml"
-    robot_yaml = Path(__file__).resolve().parents[1] / "assets" / "robots" / cmd.robot / "robot.yaml"
+    robot_yaml = robot_yaml_path(cmd.robot)
     if not config.is_file() or not robot_yaml.is_file():
         shipped = sorted(p.stem for p in (ROS_PACKAGE / "config").glob("*.yaml"))
         raise ConfigError.single("--robot", cmd.robot, f"no parameter file; choose one of: {', '.join(shipped)}")

@@ -13,20 +13,16 @@ frozen at the start until the first command arrives, as a robot on its stand wai
 from __future__ import annotations
 
 import math
-import signal
 import sys
 import time
 
 import mujoco
 import numpy as np
-import rclpy
 from builtin_interfaces.msg import Time
 from nav_msgs.msg import Odometry
 from rclpy.clock import Clock, ClockType
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
-from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray
 
@@ -36,6 +32,7 @@ from sim.robot_pose import home_qpos
 from sim2real.runtime import JointCommand
 from sim2real.sim2sim.mujoco_robot import MujocoRobot, SensorNoise
 from sim2real_ros.messages import command_rows, float_array
+from sim2real_ros.node_main import run_node
 from sim2real_ros.parameters import ParameterError, read_parameters
 
 PARAMETERS: dict[str, object] = {
@@ -187,30 +184,9 @@ class MujocoRobotNode(Node):
         self.odom_pub.publish(odom)
 
 
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(args: list[str] | None = None) -> int:
     """Console script ``mujoco_robot``: exit 2 with one line naming the problem when it cannot start."""
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
-    node = None
-    try:
-        node = MujocoRobotNode()
-        rclpy.spin(node)
-    except ParameterError as exc:
-        print(f"mujoco_robot: error: {exc}", file=sys.stderr)
-        return 2
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
-    return 0
+    return run_node("mujoco_robot", MujocoRobotNode, (ParameterError,), args=args)
 
 
 if __name__ == "__main__":

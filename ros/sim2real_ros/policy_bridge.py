@@ -9,20 +9,16 @@ holds every rule. Topics, services and parameters are those of DESIGN.md's ROS i
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Point, Twist
 from rclpy.clock import Clock, ClockType
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
-from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Bool, Float64MultiArray, String
 from std_srvs.srv import Trigger
@@ -48,6 +44,7 @@ from sim2real_ros.messages import (
     position_message,
     twist_command,
 )
+from sim2real_ros.node_main import run_node
 from sim2real_ros.parameters import ParameterError, read_parameters
 
 COMMAND_INTERFACES = ("joint_commands", "forward_position", "joint_state")
@@ -266,34 +263,13 @@ class PolicyBridge(Node):
             Path(self.stats_file).write_text(json.dumps(self.stats.summary(), indent=1))
 
 
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(args: list[str] | None = None) -> int:
     """Console script ``policy_bridge``: exit 2 with one line naming the problem when it cannot start.
 
     SIGINT and SIGTERM stop the loop but leave the ROS context up, so the last message sent is DAMP.
     """
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
-    node = None
-    try:
-        node = PolicyBridge()
-        rclpy.spin(node)
-    except (ParameterError, ContractError, RobotSpecError) as exc:
-        print(f"policy_bridge: error: {exc}", file=sys.stderr)
-        return 2
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.shut_down()
-            node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
-    return 0
+    refusals = (ParameterError, ContractError, RobotSpecError)
+    return run_node("policy_bridge", PolicyBridge, refusals, PolicyBridge.shut_down, args)
 
 
 if __name__ == "__main__":

@@ -137,9 +137,10 @@ class Supervisor:
             return False, f"stand works from PASSIVE, the bridge is {self.mode}"
         problem = self._state_problem(now)
         if problem is None:
+            state = self._state()
             try:
-                self.read_joints.indices(self._state().joint_names)
-                position, _ = self.controller.runner.measured(self._state())
+                self.read_joints.indices(state.joint_names)
+                position, _ = self.controller.runner.measured(state)
             except MissingInputError as exc:
                 problem = str(exc)
         if problem is not None:
