@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from policies import c51
+from policies.distributed import SINGLE, Ranks
 from policies.learner_config import LearnerConfig
 from policies.mirror import MirrorMap
 from policies.networks import DistributionalCritics
@@ -40,6 +41,8 @@ class AgentSpec:
     """The task's mirror map, when it declares one."""
     bf16: bool = False
     """Run the networks under bfloat16 autocast (CUDA only)."""
+    ranks: Ranks = SINGLE
+    """The ranks the agent trains with: gradients and normalizer statistics are pooled over them."""
 
 
 def make_adamw(params: Any, config: LearnerConfig) -> torch.optim.AdamW:
@@ -77,6 +80,8 @@ class OffPolicyAgent(nn.Module):
     actor: nn.Module
     LOSSES: tuple[str, ...] = ()
     """Names of the methods that compute losses (what :meth:`compile_losses` compiles)."""
+    EXPLORATION: tuple[str, ...] = ()
+    """Buffers holding per-env exploration state: each rank keeps (and checkpoints) its own."""
 
     def __init__(self, spec: AgentSpec, config: LearnerConfig) -> None:
         super().__init__()
@@ -115,16 +120,16 @@ class OffPolicyAgent(nn.Module):
     def observe_rollout(self, obs: torch.Tensor, critic_obs: torch.Tensor) -> None:
         """Let rollout observations update the normalizers, when the config says so."""
         if self.config.normalize_obs and self.config.normalizer_updates == "rollouts_and_batches":
-            self.obs_normalizer.update(obs)
-            self.critic_normalizer.update(critic_obs)
+            self.obs_normalizer.update(obs, self.spec.ranks)
+            self.critic_normalizer.update(critic_obs, self.spec.ranks)
 
     def prepare(self, batch: Batch) -> Batch:
         """Mirror-augment (when on), update normalizers from the batch, and normalize it."""
         if self.spec.mirror is not None and self.config.mirror_augmentation:
             batch = self.spec.mirror.augment(batch)
         if self.config.normalize_obs:
-            self.obs_normalizer.update(batch.obs)
-            self.critic_normalizer.update(batch.critic_obs)
+            self.obs_normalizer.update(batch.obs, self.spec.ranks)
+            self.critic_normalizer.update(batch.critic_obs, self.spec.ranks)
         obs, critic_obs = self.normalize(batch.obs, batch.critic_obs)
         next_obs, next_critic_obs = self.normalize(batch.next_obs, batch.next_critic_obs)
         return Batch(obs, critic_obs, batch.action, batch.reward, next_obs, next_critic_obs, batch.bootstrap)
@@ -161,11 +166,13 @@ class OffPolicyAgent(nn.Module):
         return select_targets(projected, self.support, self.config.target_reduction)
 
     def step_optimizer(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-        """Backpropagate ``loss`` and step ``optimizer`` (with the config's gradient clip)."""
+        """Backpropagate ``loss``, average gradients over the ranks, step ``optimizer`` (clipped as configured)."""
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        if self.spec.ranks.world_size > 1:
+            self.spec.ranks.average_gradients(params)
         if self.config.max_grad_norm > 0:
-            params = [p for group in optimizer.param_groups for p in group["params"]]
             nn.utils.clip_grad_norm_(params, self.config.max_grad_norm)
         optimizer.step()
 
@@ -201,6 +208,19 @@ class OffPolicyAgent(nn.Module):
             "optimizers": {name: opt.state_dict() for name, opt in self.optimizers().items()},
             "updates": self.updates,
         }
+
+    def shared_tensors(self) -> list[torch.Tensor]:
+        """Parameters and buffers every rank holds identically (everything but exploration state)."""
+        return [value for name, value in self.state_dict(keep_vars=True).items() if name not in self.EXPLORATION]
+
+    def exploration_state(self) -> dict[str, torch.Tensor]:
+        """The rank's exploration buffers, copied to the CPU."""
+        return {name: getattr(self, name).detach().cpu().clone() for name in self.EXPLORATION}
+
+    def load_exploration_state(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore :meth:`exploration_state`."""
+        for name in self.EXPLORATION:
+            getattr(self, name).copy_(state[name])
 
     def load_training_state(self, state: dict[str, Any]) -> None:
         """Restore :meth:`training_state`."""

@@ -81,6 +81,7 @@ class FastTD3(OffPolicyAgent):
     """The FastTD3 agent: call :meth:`explore` in rollouts and :meth:`update` on replay batches."""
 
     LOSSES = ("critic_loss_of", "actor_loss_of")
+    EXPLORATION = ("noise_std",)
 
     def __init__(self, spec: AgentSpec, config: FastTD3Config) -> None:
         super().__init__(spec, config)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from policies.distributed import SINGLE, Ranks
+
 
 class RunningNormalizer(nn.Module):
     """Per-feature running mean and (population) variance, merged batch by batch (Chan et al.).
@@ -21,14 +23,28 @@ class RunningNormalizer(nn.Module):
         self.register_buffer("count", torch.zeros((), dtype=torch.float64))
 
     @torch.no_grad()
-    def update(self, x: torch.Tensor) -> None:
-        """Fold a batch ``(..., size)`` into the statistics."""
+    def update(self, x: torch.Tensor, ranks: Ranks = SINGLE) -> None:
+        """Fold a batch ``(..., size)`` into the statistics; under several ranks, every rank's batch at once.
+
+        Ranks pool their batches' count, sum and sum of squares, so every rank folds in the same numbers
+        and the statistics stay identical everywhere.
+        """
         batch = x.reshape(-1, x.shape[-1]).to(torch.float64)
-        n = float(batch.shape[0])
-        if n == 0:
-            return
-        batch_mean = batch.mean(dim=0)
-        batch_var = batch.var(dim=0, unbiased=False)
+        if ranks.world_size == 1:
+            n = float(batch.shape[0])
+            if n == 0:
+                return
+            batch_mean = batch.mean(dim=0)
+            batch_var = batch.var(dim=0, unbiased=False)
+        else:
+            count = torch.full((1,), float(batch.shape[0]), dtype=torch.float64, device=batch.device)
+            pooled = ranks.sum_(torch.cat([count, batch.sum(dim=0), batch.square().sum(dim=0)]))
+            n = float(pooled[0])
+            if n == 0:
+                return
+            size = batch.shape[-1]
+            batch_mean = pooled[1 : 1 + size] / n
+            batch_var = (pooled[1 + size :] / n - batch_mean.square()).clamp_min(0.0)
         total = self.count + n
         delta = batch_mean - self.mean
         m2 = self.var * self.count + batch_var * n + delta.square() * self.count * n / total

@@ -28,12 +28,17 @@ def write_run_config(run_dir: Path, config: TrainConfig) -> None:
     (run_dir / CONFIG_NAME).write_text(f"# sim2real run config; code at git {git_sha()}\n{text}")
 
 
-def start_run(run_dir: Path, config: TrainConfig) -> None:
-    """Create ``run_dir`` for a new run; refuses a folder that already holds a checkpoint."""
+def check_new_run(run_dir: Path) -> None:
+    """Refuse a folder that already holds a checkpoint (writes nothing)."""
     if (run_dir / CHECKPOINT_NAME).exists():
         raise ConfigError.single(
             run_dir, "--run-dir", "already holds a run; pass --resume to continue it, or choose another --run-dir"
         )
+
+
+def start_run(run_dir: Path, config: TrainConfig) -> None:
+    """Create ``run_dir`` for a new run; refuses a folder that already holds a checkpoint."""
+    check_new_run(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_run_config(run_dir, config)
 
@@ -48,6 +53,19 @@ def load_run(run_dir: Path, device: torch.device | str = "cpu") -> dict[str, Any
 def saved_config(run_dir: Path, payload: dict[str, Any]) -> TrainConfig:
     """The recipe stored in a checkpoint, validated."""
     return parse_model(str(run_dir / CHECKPOINT_NAME), TrainConfig, payload["config"])
+
+
+def check_world_size(run_dir: Path, payload: dict[str, Any], world_size: int) -> None:
+    """Refuse to resume a run under another number of ranks (each rank's envs and buffer are in the checkpoint)."""
+    ranks = int(payload["config"].get("distributed", {}).get("world_size", 1))
+    if ranks != world_size:
+        launch = f"torchrun --nproc-per-node {ranks} -m sim2real train --distributed" if ranks > 1 else "sim2real train"
+        raise ConfigError.single(
+            run_dir,
+            "--resume",
+            f"the run trained on {ranks} rank(s), this job has {world_size}; "
+            f"resume it with the same world size: {launch} --resume --run-dir {run_dir}",
+        )
 
 
 def check_resume(run_dir: Path, payload: dict[str, Any], config: TrainConfig) -> None:

@@ -6,10 +6,11 @@ the ``--config`` YAML file, the command-line flags. The resolved config is saved
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, computed_field, model_validator
 
 from policies.fast_sac import FastSACConfig
 from policies.fast_td3 import FastTD3Config
@@ -26,6 +27,45 @@ Learner = Annotated[FastTD3Config | FastSACConfig, Field(discriminator="algo")]
 
 Switch = Literal["auto", "on", "off"]
 """``auto`` turns a GPU-only feature on with CUDA and off on CPU."""
+
+
+class DistributedConfig(BaseModel):
+    """How a run splits over torch.distributed ranks (``sim2real train --distributed`` under torchrun).
+
+    Each rank steps its own envs (its own seeds and DR draws) into its own replay buffer and samples its own
+    batch; gradients are averaged over the ranks, so one update learns from ``world_size`` batches.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    world_size: int = Field(
+        1, ge=1, description="Ranks the run trains on; --distributed sets it from torchrun (resumes need the same)."
+    )
+    num_envs_rule: Literal["per_rank", "split"] = Field(
+        "per_rank", description="num_envs is each rank's (per_rank) or the total, split evenly (split)."
+    )
+    batch_rule: Literal["per_rank", "split"] = Field(
+        "per_rank", description="learner.batch_size is each rank's (per_rank) or the effective one, split (split)."
+    )
+    learning_rate_rule: Literal["constant", "linear", "sqrt"] = Field(
+        "constant",
+        description="learner.learning_rate times 1, world_size or sqrt(world_size) under world_size ranks.",
+    )
+    timeout_s: float = Field(
+        600.0, gt=0.0, description="Seconds a rank waits on a silent peer before it stops the run."
+    )
+
+
+class Scaling(BaseModel):
+    """What the distributed rules make of the recipe (derived; written in the saved config for the record)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    envs_per_rank: int = Field(description="Training envs each rank steps.")
+    total_envs: int = Field(description="Training envs over all ranks.")
+    batch_per_rank: int = Field(description="Transitions each rank samples per update.")
+    effective_batch: int = Field(description="Transitions behind one averaged update (before mirror doubling).")
+    learning_rate: float = Field(description="The learning rate every optimizer uses.")
 
 
 class TrainConfig(BaseModel):
@@ -50,11 +90,65 @@ class TrainConfig(BaseModel):
     save_replay: bool = Field(
         True, description="Keep the replay buffer in checkpoints (exact resumes; large for big runs)."
     )
+    distributed: DistributedConfig = Field(
+        default_factory=DistributedConfig, description="Ranks and the rules that scale envs, batch and rate."
+    )
 
     @property
     def algo(self) -> str:
         """The learner's name."""
         return self.learner.algo
+
+    @computed_field(description="Per-rank and effective envs, batch and learning rate (derived, read-only).")
+    @property
+    def scaling(self) -> Scaling:
+        """The envs, batch and learning rate the distributed rules give under ``distributed.world_size`` ranks."""
+        rules, ranks = self.distributed, self.distributed.world_size
+        envs = self.num_envs // ranks if rules.num_envs_rule == "split" else self.num_envs
+        batch = self.learner.batch_size // ranks if rules.batch_rule == "split" else self.learner.batch_size
+        factor = {"constant": 1.0, "linear": float(ranks), "sqrt": math.sqrt(ranks)}[rules.learning_rate_rule]
+        return Scaling(
+            envs_per_rank=envs,
+            total_envs=envs * ranks,
+            batch_per_rank=batch,
+            effective_batch=batch * ranks,
+            learning_rate=self.learner.learning_rate * factor,
+        )
+
+    def rank_learner(self) -> FastTD3Config | FastSACConfig:
+        """The learner config one rank builds its agent with (its batch and the scaled learning rate)."""
+        scaling = self.scaling
+        return self.learner.model_copy(
+            update={"batch_size": scaling.batch_per_rank, "learning_rate": scaling.learning_rate}
+        )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _scaling_is_derived(cls, data: Any, handler: ModelWrapValidatorHandler[TrainConfig]) -> TrainConfig:
+        """Accept a saved config's ``scaling`` block only when it matches what the rules give."""
+        given = None
+        if isinstance(data, dict) and "scaling" in data:
+            data = dict(data)
+            given = data.pop("scaling")
+        config = handler(data)
+        if given is not None and given != config.scaling.model_dump():
+            raise ValueError(
+                "scaling is derived from num_envs, learner.batch_size, learner.learning_rate and distributed; "
+                "change those instead"
+            )
+        return config
+
+    @model_validator(mode="after")
+    def _splits_evenly(self) -> TrainConfig:
+        """A split env count or batch must leave every rank at least one, in equal shares."""
+        ranks = self.distributed.world_size
+        for rule, name, value in (
+            (self.distributed.num_envs_rule, "num_envs", self.num_envs),
+            (self.distributed.batch_rule, "learner.batch_size", self.learner.batch_size),
+        ):
+            if rule == "split" and (value < ranks or value % ranks):
+                raise ValueError(f"{name} {value} does not split evenly over {ranks} ranks; make it a multiple")
+        return self
 
 
 RESUMABLE_CHANGES = frozenset({"total_steps"})

@@ -6,6 +6,11 @@ pre-reset observation of finished episodes is the next observation, so time-outs
 on separate envs; every ``checkpoint_every`` env steps (and at the end) the whole training state is
 written atomically. A non-finite observation, reward or loss stops the run before the next checkpoint,
 so the last good one stays on disk.
+
+Under several ranks (:mod:`policies.distributed`) each rank steps its own envs into its own buffer and the
+agent averages gradients over the ranks. Rank 0 alone evaluates, logs and writes checkpoints; it decides
+when to stop and tells the others. A checkpoint holds every rank's envs, buffer and random state, so each
+rank resumes where it was.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from tqdm import tqdm
 from policies.action_bounds import joint_limit_bounds
 from policies.agent import AgentSpec, OffPolicyAgent
 from policies.checkpoint import CHECKPOINT_NAME, save_checkpoint
+from policies.distributed import SINGLE, Ranks
 from policies.env_bridge import pack_tree, to_jax, to_torch, unpack_tree
 from policies.evaluation import Evaluator
 from policies.fast_sac import FastSAC
@@ -46,6 +52,10 @@ class TrainingDivergedError(RuntimeError):
     """A non-finite value appeared; the message names it and where."""
 
 
+class RunStoppedError(RuntimeError):
+    """A rank stopped before the end (a peer lost, or told to stop); the message says how to resume."""
+
+
 @dataclass(frozen=True)
 class EvalPoint:
     """One evaluation of a run."""
@@ -62,11 +72,14 @@ class EvalPoint:
     """Eval episodes that ended before the time limit."""
 
 
-def resolve_device(config: TrainConfig) -> torch.device:
-    """The torch device the config asks for (``auto``: CUDA when available)."""
-    if config.device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(config.device)
+def resolve_device(config: TrainConfig, local_rank: int = 0) -> torch.device:
+    """The torch device the config asks for (``auto``: CUDA when available); ranks share a node's GPUs in turn."""
+    kind = config.device
+    if kind == "auto":
+        kind = "cuda" if torch.cuda.is_available() else "cpu"
+    if kind == "cuda":
+        return torch.device("cuda", local_rank % max(torch.cuda.device_count(), 1))
+    return torch.device(kind)
 
 
 def _switch(value: str, device: torch.device) -> bool:
@@ -94,48 +107,74 @@ def mirror_of(env: MjxEnv, device: torch.device) -> MirrorMap | None:
     return MirrorMap(obs=maps["actor"], critic_obs=maps["critic"], action=maps["action"])
 
 
-def build_agent(config: TrainConfig, env: MjxEnv, device: torch.device) -> OffPolicyAgent:
-    """A fresh agent of the config's algorithm, sized for ``env``."""
+def build_agent(config: TrainConfig, env: MjxEnv, device: torch.device, ranks: Ranks = SINGLE) -> OffPolicyAgent:
+    """A fresh agent of the config's algorithm, sized for ``env`` and for one of ``ranks``."""
     sizes = env.observation_size
+    learner = config.rank_learner()
     spec = AgentSpec(
         obs_size=sizes["actor"][0],
         critic_obs_size=sizes["critic"][0],
-        action_bound=torch.as_tensor(action_bounds(env, config.learner.action_bounds)),
-        num_envs=config.num_envs,
+        action_bound=torch.as_tensor(action_bounds(env, learner.action_bounds)),
+        num_envs=config.scaling.envs_per_rank,
         device=device,
         mirror=mirror_of(env, device),
         bf16=_switch(config.bf16, device),
+        ranks=ranks,
     )
-    return AGENTS[config.algo](spec, config.learner)  # type: ignore[arg-type]
+    return AGENTS[config.algo](spec, learner)  # type: ignore[arg-type]
+
+
+def rank_seeds(seed: int, rank: int) -> tuple[jax.Array, int]:
+    """(env key, torch seed) of a rank: rank 0 keeps the run's seed, every other rank gets its own streams."""
+    if rank == 0:
+        return jax.random.PRNGKey(seed), seed
+    return jax.random.fold_in(jax.random.PRNGKey(seed), rank), seed + 1_000_003 * rank
 
 
 class Trainer:
     """A run of FastTD3 or FastSAC on a registered task, writing into ``run_dir``."""
 
     def __init__(
-        self, config: TrainConfig, run_dir: Path, resume_from: dict[str, Any] | None = None, progress: bool = True
+        self,
+        config: TrainConfig,
+        run_dir: Path,
+        resume_from: dict[str, Any] | None = None,
+        progress: bool = True,
+        ranks: Ranks = SINGLE,
+        device: torch.device | None = None,
     ) -> None:
+        if ranks.world_size != config.distributed.world_size:
+            raise ValueError(f"config is for {config.distributed.world_size} ranks, the job has {ranks.world_size}")
         self.config = config
         self.run_dir = run_dir
-        self.progress = progress
-        self.device = resolve_device(config)
+        self.ranks = ranks
+        self.progress = progress and ranks.is_main
+        self.device = device or resolve_device(config)
         if config.torch_threads:
             torch.set_num_threads(config.torch_threads)
+        env_key, torch_seed = rank_seeds(config.seed, ranks.rank)
         torch.manual_seed(config.seed)
-        learner = config.learner
+        self.learner = learner = config.rank_learner()
+        self.envs_per_rank = config.scaling.envs_per_rank
 
         env = make_env(config.task, config.env)
         self.env = env
-        self.batched = BatchedEnv(env, config.num_envs)
+        self.batched = BatchedEnv(env, self.envs_per_rank)
         self.reset_fn = jax.jit(self.batched.reset)
         self.step_fn = jax.jit(self.batched.step)
-        self.evaluator = Evaluator(BatchedEnv(make_env(config.task, config.env), config.eval_envs), self.device)
+        self.evaluator = (
+            Evaluator(BatchedEnv(make_env(config.task, config.env), config.eval_envs), self.device)
+            if ranks.is_main
+            else None
+        )
 
-        self.agent = build_agent(config, env, self.device)
+        self.agent = build_agent(config, env, self.device, ranks)
+        ranks.broadcast_(self.agent.shared_tensors())
+        torch.manual_seed(torch_seed)
         if _switch(config.compile, self.device):
             self.agent.compile_losses()
         self.buffer = ReplayBuffer(
-            config.num_envs,
+            self.envs_per_rank,
             learner.buffer_steps,
             self.agent.spec.obs_size,
             self.agent.spec.critic_obs_size,
@@ -144,27 +183,32 @@ class Trainer:
             learner.gamma,
             self.device,
         )
-        self.state = self.reset_fn(jax.random.PRNGKey(config.seed))
+        self.state = self.reset_fn(env_key)
         self.iteration = 0
         self.elapsed = 0.0
         self.evals: list[EvalPoint] = []
+        self.checkpoint_path = run_dir / CHECKPOINT_NAME
+        self.saved_env_steps: int | None = None
         if resume_from is not None:
             self._restore(resume_from)
-        self.total_iterations = math.ceil(config.total_steps / config.num_envs)
-        self.checkpoint_path = run_dir / CHECKPOINT_NAME
+        self.total_iterations = math.ceil(config.total_steps / config.scaling.total_envs)
 
     # ---- the loop -----------------------------------------------------------------------------------
     @property
     def env_steps(self) -> int:
-        """Env steps taken so far (summed over training envs)."""
-        return self.iteration * self.config.num_envs
+        """Env steps taken so far (summed over training envs and ranks)."""
+        return self.iteration * self.config.scaling.total_envs
 
     def run(self, stop_when: Callable[[EvalPoint], bool] | None = None) -> list[EvalPoint]:
-        """Train to ``total_steps`` (or until ``stop_when`` accepts an evaluation); returns every evaluation."""
-        config, learner = self.config, self.config.learner
-        eval_period = max(1, config.eval_every // config.num_envs)
-        checkpoint_period = max(1, config.checkpoint_every // config.num_envs)
-        writer = SummaryWriter(str(self.run_dir))
+        """Train to ``total_steps`` (or until ``stop_when`` accepts an evaluation); returns every evaluation.
+
+        Under several ranks every rank calls this; rank 0's evaluations decide the stop for all of them.
+        """
+        config = self.config
+        step_size = config.scaling.total_envs
+        eval_period = max(1, config.eval_every // step_size)
+        checkpoint_period = max(1, config.checkpoint_every // step_size)
+        writer = SummaryWriter(str(self.run_dir)) if self.ranks.is_main else None
         bar = tqdm(
             total=config.total_steps, initial=self.env_steps, unit="step", unit_scale=True, disable=not self.progress
         )
@@ -173,34 +217,49 @@ class Trainer:
         losses: dict[str, list[torch.Tensor]] = {}
         try:
             while self.iteration < self.total_iterations:
-                checks = self._collect()
-                self.iteration += 1
-                if self.iteration >= learner.learning_starts and self.buffer.can_sample():
-                    for _ in range(learner.updates_per_step):
-                        for name, value in self.agent.update(self.buffer.sample(learner.batch_size)).items():
-                            losses.setdefault(name, []).append(value)
-                            checks.append((f"{name} loss", value))
-                self._check_finite(checks)
-                bar.update(config.num_envs)
-                window_steps += config.num_envs
-                if self.iteration % config.log_every == 0:
+                for name, value in self.train_iteration().items():
+                    losses.setdefault(name, []).append(value)
+                bar.update(step_size)
+                window_steps += step_size
+                if writer is not None and self.iteration % config.log_every == 0:
                     rate = window_steps / max(time.perf_counter() - window_start, 1e-9)
                     self._log(writer, losses, rate, bar)
                     window_start, window_steps, losses = time.perf_counter(), 0, {}
                 done = self.iteration >= self.total_iterations
-                point = None
+                stop = False
                 if self.iteration % eval_period == 0 or done:
-                    point = self._evaluate(time.perf_counter() - started, writer, bar)
+                    if writer is not None:
+                        point = self._evaluate(time.perf_counter() - started, writer, bar)
+                        stop = stop_when is not None and stop_when(point)
+                    stop = bool(self.ranks.broadcast_from_main(stop))
                 self.elapsed = time.perf_counter() - started
-                stop = point is not None and stop_when is not None and stop_when(point)
                 if self.iteration % checkpoint_period == 0 or done or stop:
                     self.save()
                 if stop:
                     break
         finally:
             bar.close()
-            writer.close()
+            if writer is not None:
+                writer.close()
         return self.evals
+
+    def train_iteration(self) -> dict[str, torch.Tensor]:
+        """Step every training env once, store the transitions and run the learner's updates (once warmed up).
+
+        Returns the updates' detached losses (the last of each); a non-finite value on any rank raises
+        :class:`TrainingDivergedError` on every rank.
+        """
+        learner = self.learner
+        checks = self._collect()
+        self.iteration += 1
+        losses: dict[str, torch.Tensor] = {}
+        if self.iteration >= learner.learning_starts and self.buffer.can_sample():
+            for _ in range(learner.updates_per_step):
+                for name, value in self.agent.update(self.buffer.sample(learner.batch_size)).items():
+                    losses[name] = value
+                    checks.append((f"{name} loss", value))
+        self._check_finite(checks)
+        return losses
 
     def _collect(self) -> list[tuple[str, torch.Tensor]]:
         """Step every training env once and store the transitions; returns tensors to check for NaN."""
@@ -227,15 +286,20 @@ class Trainer:
         return [("actor observation", obs), ("critic observation", critic_obs), ("reward", reward)]
 
     def _check_finite(self, named: list[tuple[str, torch.Tensor]]) -> None:
-        """Raise :class:`TrainingDivergedError` naming the first non-finite value (one device sync)."""
+        """Raise :class:`TrainingDivergedError` naming the first non-finite value (one device sync).
+
+        Under several ranks the verdict is shared, so every rank stops at the same step.
+        """
         finite = torch.stack([torch.isfinite(value).all() for _, value in named])
-        if bool(finite.all()):
+        healthy = bool(finite.all())
+        if self.ranks.all_true(healthy):
             return
-        name = named[int((~finite).nonzero()[0, 0])][0]
         kept = f"last good checkpoint {self.checkpoint_path}" if self.checkpoint_path.exists() else "no checkpoint yet"
-        raise TrainingDivergedError(
-            f"non-finite {name} at env step {self.env_steps} (update {self.agent.updates}); training stopped, {kept}"
-        )
+        where = f"at env step {self.env_steps} (update {self.agent.updates}); training stopped, {kept}"
+        if healthy:
+            raise TrainingDivergedError(f"another rank saw a non-finite value {where}")
+        name = named[int((~finite).nonzero()[0, 0])][0]
+        raise TrainingDivergedError(f"non-finite {name} {where}")
 
     def _log(self, writer: SummaryWriter, losses: dict[str, list[torch.Tensor]], rate: float, bar: tqdm) -> None:
         """Write losses, recent training return and throughput to TensorBoard and the progress bar."""
@@ -260,7 +324,8 @@ class Trainer:
         return jax.random.fold_in(jax.random.PRNGKey(self.config.seed + 1), iteration)
 
     def _evaluate(self, seconds: float, writer: SummaryWriter, bar: tqdm) -> EvalPoint:
-        """Noise-free episodes on the eval envs; logged and remembered."""
+        """Noise-free episodes on the eval envs; logged and remembered (rank 0 only)."""
+        assert self.evaluator is not None
         episodes = self.evaluator.episodes(self.agent.act, self.evaluator_rng(self.iteration))
         returns = episodes.returns
         tracking = episodes.term_means.get("tracking_lin_vel")
@@ -281,10 +346,15 @@ class Trainer:
 
     # ---- checkpoints --------------------------------------------------------------------------------
     def save(self) -> Path:
-        """Write the whole training state to ``run_dir/checkpoint.pt`` atomically."""
-        rng = {"torch": torch.get_rng_state()}
-        if self.device.type == "cuda":
-            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        """Write the whole training state to ``run_dir/checkpoint.pt`` atomically.
+
+        Every rank calls this at the same iteration: each hands rank 0 its own envs, buffer and random state
+        (``peer_ranks`` holds ranks 1..N-1), and rank 0 writes the one file.
+        """
+        shards = self.ranks.gather_to_main(self._rank_state())
+        if shards is None:
+            self.saved_env_steps = self.env_steps
+            return self.checkpoint_path
         payload = {
             "config": self.config.model_dump(mode="json"),
             "git_sha": git_sha(),
@@ -293,22 +363,47 @@ class Trainer:
             "elapsed_s": self.elapsed,
             "evals": [[p.env_steps, p.seconds, p.mean_return, p.tracking, p.falls] for p in self.evals],
             "agent": self.agent.training_state(),
-            "replay": self.buffer.state_dict() if self.config.save_replay else None,
-            "env_state": pack_tree(self.state),
-            "rng": rng,
+            **shards[0],
+            "peer_ranks": shards[1:],
         }
         save_checkpoint(self.checkpoint_path, payload)
+        self.saved_env_steps = self.env_steps
         return self.checkpoint_path
+
+    def stopped_report(self, reason: str) -> str:
+        """One line for a rank that stops early: why, where the last checkpoint stands, how to resume."""
+        ranks = self.ranks.world_size
+        if self.saved_env_steps is None:
+            kept = "no checkpoint was written in this launch"
+        else:
+            kept = f"last checkpoint {self.checkpoint_path} (env step {self.saved_env_steps}) is intact"
+        launch = f"torchrun --nproc-per-node {ranks} -m sim2real train --distributed" if ranks > 1 else "sim2real train"
+        return (
+            f"rank {self.ranks.rank} of {ranks}: {reason}; training stopped at env step {self.env_steps}; {kept}; "
+            f"resume with the same world size: {launch} --resume --run-dir {self.run_dir}"
+        )
+
+    def _rank_state(self) -> dict[str, Any]:
+        """The calling rank's own part of a checkpoint: replay buffer, env state and random state (on the CPU)."""
+        rng = {"torch": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        replay = self.buffer.state_dict() if self.config.save_replay else None
+        exploration = self.agent.exploration_state()
+        return {"replay": replay, "env_state": pack_tree(self.state), "rng": rng, "exploration": exploration}
 
     def _restore(self, payload: dict[str, Any]) -> None:
         """Continue from a checkpoint payload (its config was already checked against this run's)."""
         self.agent.load_training_state(payload["agent"])
-        if payload["replay"] is not None:
-            self.buffer.load_state_dict(payload["replay"])
-        self.state = unpack_tree(self.state, payload["env_state"])
+        own = payload if self.ranks.rank == 0 else payload["peer_ranks"][self.ranks.rank - 1]
+        self.agent.load_exploration_state(own["exploration"])
+        if own["replay"] is not None:
+            self.buffer.load_state_dict(own["replay"])
+        self.state = unpack_tree(self.state, own["env_state"])
         self.iteration = int(payload["iteration"])
+        self.saved_env_steps = int(payload["env_steps"])
         self.elapsed = float(payload["elapsed_s"])
         self.evals = [EvalPoint(int(s), float(t), float(r), *rest) for s, t, r, *rest in payload["evals"]]
-        torch.set_rng_state(payload["rng"]["torch"].cpu())
-        if "cuda" in payload["rng"] and self.device.type == "cuda":
-            torch.cuda.set_rng_state(payload["rng"]["cuda"].cpu(), self.device)
+        torch.set_rng_state(own["rng"]["torch"].cpu())
+        if "cuda" in own["rng"] and self.device.type == "cuda":
+            torch.cuda.set_rng_state(own["rng"]["cuda"].cpu(), self.device)

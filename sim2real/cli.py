@@ -88,6 +88,8 @@ class TrainCmd:
     """YAML of run fields (learner hyperparameters under learner:, task overrides under env:)."""
     progress: bool = True
     """Show a progress bar."""
+    distributed: bool = False
+    """Train on every rank of a torchrun job (torchrun --nproc-per-node N -m sim2real train ... --distributed)."""
 
 
 @dataclass
@@ -354,8 +356,11 @@ def _run_train(cmd: TrainCmd) -> int:
     for flag, value in (("--num-envs", cmd.num_envs), ("--total-steps", cmd.total_steps)):
         if value is not None and value < 1:
             raise ConfigError.single(flag, str(value), "must be at least 1")
+    from sim2real.rank_setup import check_launch
+
+    launch = check_launch(cmd.distributed)
     _prepare_jax()
-    from policies.trainer import TrainingDivergedError
+    from policies.trainer import RunStoppedError, TrainingDivergedError
     from sim2real.training import TrainRequest, train
 
     flags = {
@@ -363,12 +368,17 @@ def _run_train(cmd: TrainCmd) -> int:
         for name, value in (("num_envs", cmd.num_envs), ("total_steps", cmd.total_steps), ("seed", cmd.seed))
         if value is not None
     }
-    request = TrainRequest(cmd.task, cmd.algo, flags, cmd.config, cmd.run_dir, cmd.resume, cmd.progress)
+    request = TrainRequest(cmd.task, cmd.algo, flags, cmd.config, cmd.run_dir, cmd.resume, cmd.progress, launch)
     try:
         run_dir, evals = train(request)
     except TrainingDivergedError as exc:
         print(f"sim2real train: {exc}", file=sys.stderr)
         return 3
+    except RunStoppedError as exc:
+        print(f"sim2real train: {exc}", file=sys.stderr)
+        return 4
+    if launch is not None and launch.rank != 0:
+        return 0
     last = f"; last eval return {evals[-1].mean_return:.1f} at {evals[-1].env_steps} env steps" if evals else ""
     print(f"run saved in {run_dir}{last}")
     return 0

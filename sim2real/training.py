@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +12,20 @@ import torch
 
 from policies.agent import OffPolicyAgent
 from policies.checkpoint import CHECKPOINT_NAME
+from policies.distributed import SINGLE, Launch, PeerLostError, Ranks
 from policies.env_bridge import to_jax, to_torch
 from policies.evaluation import Evaluator
-from policies.runs import check_resume, load_run, saved_config, start_run, write_run_config
+from policies.runs import (
+    check_new_run,
+    check_resume,
+    check_world_size,
+    load_run,
+    saved_config,
+    start_run,
+    write_run_config,
+)
 from policies.train_config import LEARNERS, TrainConfig, merge, resolve_train_config
-from policies.trainer import EvalPoint, Trainer, build_agent
+from policies.trainer import EvalPoint, RunStoppedError, Trainer, build_agent
 from sim.batched import BatchedEnv
 from sim.env import MjxEnv
 from sim.errors import ConfigError
@@ -31,6 +40,7 @@ from sim2real.baselines.brax_agents import (
     train_brax,
 )
 from sim2real.plot import EVAL_TAG, read_scalars
+from sim2real.rank_setup import RankStoppedError, join_ranks
 from tasks.registry import get_task, is_task_yaml, make_env, task_yaml_overrides
 
 
@@ -52,6 +62,8 @@ class TrainRequest:
     """Continue the run in ``run_dir``."""
     progress: bool
     """Show the progress bar."""
+    launch: Launch | None = None
+    """The torchrun launch of a ``--distributed`` run (None: one process)."""
 
 
 def default_run_dir(config: TrainConfig) -> Path:
@@ -68,12 +80,18 @@ def _task_and_overrides(task: str) -> tuple[str, dict[str, Any]]:
 
 
 def prepare_training(request: TrainRequest) -> Trainer:
-    """Resolve the recipe and set up (or resume) the run folder; the returned trainer is ready to run."""
+    """Resolve the recipe and set up (or resume) the run folder; the returned trainer is ready to run.
+
+    Under torchrun every rank resolves the same recipe and checks the same folder; rank 0 alone writes it.
+    """
+    world_size = 1 if request.launch is None else request.launch.world_size
+    request = replace(request, flags=merge(request.flags, {"distributed": {"world_size": world_size}}))
     if request.resume:
         if request.run_dir is None:
             raise ConfigError.single("--resume", "-", "needs --run-dir naming the run to continue")
         payload = load_run(request.run_dir)
-        data = dict(payload["config"])
+        check_world_size(request.run_dir, payload, world_size)
+        data = {key: value for key, value in payload["config"].items() if key != "scaling"}
         if request.config_file is not None:
             data = merge(data, read_yaml_mapping(request.config_file))
         data = merge(data, request.flags)
@@ -83,8 +101,10 @@ def prepare_training(request: TrainRequest) -> Trainer:
             data["learner"] = {**data["learner"], "algo": request.algo}
         config = parse_model("flags", TrainConfig, data)
         check_resume(request.run_dir, payload, config)
-        write_run_config(request.run_dir, config)
-        return Trainer(config, request.run_dir, resume_from=payload, progress=request.progress)
+        ranks, device = _join(config, request.launch)
+        if ranks.is_main:
+            write_run_config(request.run_dir, config)
+        return Trainer(config, request.run_dir, payload, request.progress, ranks, device)
     if request.task is None:
         raise ConfigError.single("--task", "-", "name the task to train (sim2real tasks lists them)")
     task, task_overrides = _task_and_overrides(request.task)
@@ -93,8 +113,17 @@ def prepare_training(request: TrainRequest) -> Trainer:
         raise ConfigError.single("--algo", algo, f"unknown algorithm; choose one of: {', '.join(ALGORITHMS)}")
     config = resolve_train_config(task, algo, request.config_file, request.flags, task_overrides)
     run_dir = request.run_dir or default_run_dir(config)
-    start_run(run_dir, config)
-    return Trainer(config, run_dir, progress=request.progress)
+    check_new_run(run_dir)
+    ranks, device = _join(config, request.launch)
+    if ranks.is_main:
+        start_run(run_dir, config)
+    ranks.barrier()
+    return Trainer(config, run_dir, None, request.progress, ranks, device)
+
+
+def _join(config: TrainConfig, launch: Launch | None) -> tuple[Ranks, torch.device | None]:
+    """The process's ranks and device: the one-process run, or its place in the torchrun job."""
+    return (SINGLE, None) if launch is None else join_ranks(config, launch)
 
 
 ALGORITHMS = (*LEARNERS, "brax_ppo", "brax_sac")
@@ -102,11 +131,26 @@ ALGORITHMS = (*LEARNERS, "brax_ppo", "brax_sac")
 
 
 def train(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
-    """Run a training request to its end; returns the run folder and its evaluations."""
+    """Run a training request to its end; returns the run folder and its evaluations.
+
+    A rank that loses a peer or is told to stop raises :class:`RunStoppedError` with one line saying
+    where the run stands and how to resume it.
+    """
     if request.algo in BRAX_ALGOS:
+        if request.launch is not None:
+            raise ConfigError.single("--distributed", str(request.algo), "Brax baselines train in one process")
         return train_brax_baseline(request)
-    trainer = prepare_training(request)
-    return trainer.run_dir, trainer.run()
+    try:
+        trainer = prepare_training(request)
+    except (PeerLostError, RankStoppedError) as exc:
+        launch = request.launch or Launch(0, 1, 0)
+        raise RunStoppedError(f"rank {launch.rank} of {launch.world_size}: {exc}; training never started") from None
+    try:
+        evals = trainer.run()
+    except (PeerLostError, RankStoppedError) as exc:
+        raise RunStoppedError(trainer.stopped_report(str(exc))) from None
+    trainer.ranks.close()
+    return trainer.run_dir, evals
 
 
 def train_brax_baseline(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
