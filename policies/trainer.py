@@ -125,7 +125,11 @@ def build_agent(config: TrainConfig, env: MjxEnv, device: torch.device, ranks: R
 
 
 def rank_seeds(seed: int, rank: int) -> tuple[jax.Array, int]:
-    """(env key, torch seed) of a rank: rank 0 keeps the run's seed, every other rank gets its own streams."""
+    """(env key, torch seed) of a rank: rank 0 keeps the run's seed, every other rank gets streams of its own.
+
+    The torch seed of ranks above 0 takes over after the networks are built (and broadcast), for their
+    exploration noise and replay sampling.
+    """
     if rank == 0:
         return jax.random.PRNGKey(seed), seed
     return jax.random.fold_in(jax.random.PRNGKey(seed), rank), seed + 1_000_003 * rank
@@ -170,7 +174,8 @@ class Trainer:
 
         self.agent = build_agent(config, env, self.device, ranks)
         ranks.broadcast_(self.agent.shared_tensors())
-        torch.manual_seed(torch_seed)
+        if ranks.rank > 0:
+            torch.manual_seed(torch_seed)  # rank 0's stream goes on as in a one-process run
         if _switch(config.compile, self.device):
             self.agent.compile_losses()
         self.buffer = ReplayBuffer(
@@ -217,8 +222,8 @@ class Trainer:
         losses: dict[str, list[torch.Tensor]] = {}
         try:
             while self.iteration < self.total_iterations:
-                for name, value in self.train_iteration().items():
-                    losses.setdefault(name, []).append(value)
+                for name, values in self.train_iteration().items():
+                    losses.setdefault(name, []).extend(values)
                 bar.update(step_size)
                 window_steps += step_size
                 if writer is not None and self.iteration % config.log_every == 0:
@@ -243,20 +248,20 @@ class Trainer:
                 writer.close()
         return self.evals
 
-    def train_iteration(self) -> dict[str, torch.Tensor]:
+    def train_iteration(self) -> dict[str, list[torch.Tensor]]:
         """Step every training env once, store the transitions and run the learner's updates (once warmed up).
 
-        Returns the updates' detached losses (the last of each); a non-finite value on any rank raises
+        Returns every update's detached losses by name; a non-finite value on any rank raises
         :class:`TrainingDivergedError` on every rank.
         """
         learner = self.learner
         checks = self._collect()
         self.iteration += 1
-        losses: dict[str, torch.Tensor] = {}
+        losses: dict[str, list[torch.Tensor]] = {}
         if self.iteration >= learner.learning_starts and self.buffer.can_sample():
             for _ in range(learner.updates_per_step):
                 for name, value in self.agent.update(self.buffer.sample(learner.batch_size)).items():
-                    losses[name] = value
+                    losses.setdefault(name, []).append(value)
                     checks.append((f"{name} loss", value))
         self._check_finite(checks)
         return losses

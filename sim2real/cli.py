@@ -218,6 +218,28 @@ class BenchBridgeCmd:
     """Print one JSON object as the last line."""
 
 
+@dataclass
+class BenchScaleCmd:
+    """Training throughput on 1 rank against N torch.distributed ranks on this machine (env steps/s, updates/s)."""
+
+    task: str = "cartpole_balance"
+    """Registered task to train on."""
+    algo: str = "fasttd3"
+    """fasttd3 or fastsac."""
+    ranks: int = 2
+    """Ranks of the distributed side (torchrun --nproc-per-node)."""
+    num_envs: int | None = None
+    """Training envs per rank (default: the task's preset)."""
+    warmup: int = 50
+    """Iterations before timing (JIT, first updates)."""
+    iterations: int = 300
+    """Timed training iterations per round."""
+    rounds: int = 2
+    """Alternating rounds of both sides; each side's best counts."""
+    json: bool = False
+    """Print one JSON object as the last line."""
+
+
 @dataclass(kw_only=True)
 class VideoFlags:
     """Flags every video command shares."""
@@ -545,6 +567,36 @@ def _run_bench_bridge(cmd: BenchBridgeCmd) -> int:
     return 0
 
 
+def _run_bench_scale(cmd: BenchScaleCmd) -> int:
+    from policies.train_config import LEARNERS, resolve_train_config
+
+    if cmd.algo not in LEARNERS:
+        raise ConfigError.single("--algo", cmd.algo, f"unknown algorithm; choose one of: {', '.join(LEARNERS)}")
+    for flag, value, least in (
+        ("--ranks", cmd.ranks, 2),
+        ("--num-envs", cmd.num_envs, 1),
+        ("--warmup", cmd.warmup, 0),
+        ("--iterations", cmd.iterations, 1),
+        ("--rounds", cmd.rounds, 1),
+    ):
+        if value is not None and value < least:
+            raise ConfigError.single(flag, str(value), f"must be at least {least}")
+    from sim2real.bench.scale_bench import ScaleBenchError, format_scale_bench, run_scale_bench, scale_bench_as_dict
+    from tasks.registry import get_task
+
+    get_task(cmd.task)
+    envs = cmd.num_envs or resolve_train_config(cmd.task, cmd.algo).num_envs
+    try:
+        bench = run_scale_bench(cmd.task, cmd.algo, cmd.ranks, envs, cmd.warmup, cmd.iterations, cmd.rounds)
+    except ScaleBenchError as exc:
+        print(f"sim2real bench scale: {exc}", file=sys.stderr)
+        return 1
+    print(format_scale_bench(bench))
+    if cmd.json:
+        print(json.dumps(scale_bench_as_dict(bench)))
+    return 0
+
+
 def _video_settings(cmd: VideoFlags) -> VideoSettings:
     """The clip's settings, with every flag checked before anything slow starts."""
     from sim.render import CAMERAS
@@ -614,6 +666,7 @@ COMMANDS: dict[str, tuple[type, Callable[[Any], int]]] = {
     "bench learn": (BenchLearnCmd, _run_bench_learn),
     "bench export": (BenchExportCmd, _run_bench_export),
     "bench bridge": (BenchBridgeCmd, _run_bench_bridge),
+    "bench scale": (BenchScaleCmd, _run_bench_scale),
 }
 """Command words -> (flags dataclass, handler returning the exit code)."""
 

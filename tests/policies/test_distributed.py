@@ -173,6 +173,10 @@ def test_killing_one_rank_stops_the_job_with_a_message_keeps_the_checkpoint_and_
 @pytest.mark.slow
 @pytest.mark.timeout(3600)
 def test_two_ranks_reach_the_single_process_threshold_on_cartpole_balance(tmp_path):
+    # Split the preset's 32 envs over the ranks: the same env steps and updates per iteration as the
+    # single-process run, each update averaging two ranks' batches (effective batch 1024).
+    config = tmp_path / "split.yaml"
+    config.write_text(json.dumps({"distributed": {"num_envs_rule": "split"}}))
     code, output = finish(
         torchrun(
             "sim2real",
@@ -184,6 +188,8 @@ def test_two_ranks_reach_the_single_process_threshold_on_cartpole_balance(tmp_pa
             "400000",
             "--run-dir",
             tmp_path / "run",
+            "--config",
+            config,
             "--no-progress",
         ),
         timeout=3500,
