@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from policies.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from policies.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from policies.distributed import Ranks
 from policies.normalizer import RunningNormalizer
 from policies.train_config import resolve_train_config
@@ -48,8 +48,9 @@ def small_run_config(tmp_path, **fields):
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("algo", ["fasttd3", "fastsac"])
-def test_two_ranks_hold_identical_weights_after_every_update_while_learning_from_different_data(tmp_path, algo):
+def test_two_ranks_hold_identical_weights_after_every_update_while_learning_from_different_data(tmp_path):
+    # FastSAC here (temperature, normalizer from batches); FastTD3 in the resume of the kill test below.
+    algo = "fastsac"
     config = small_run_config(tmp_path)
     code, output = finish(
         torchrun(
@@ -79,10 +80,7 @@ def test_two_ranks_hold_identical_weights_after_every_update_while_learning_from
         names = set(seen["shared_names"])
         assert {"obs_normalizer.mean", "critic_normalizer.var"} <= names
         assert any(n.startswith("critic_target.") for n in names) and any(n.startswith("actor.") for n in names)
-    if algo == "fastsac":
-        assert "log_alpha" in ranks[0]["shared_names"]  # the temperature stays consistent
-    else:
-        assert "noise_std" not in ranks[0]["shared_names"]  # each rank explores with its own noise
+    assert "log_alpha" in ranks[0]["shared_names"]  # the temperature stays consistent
     saved = load_checkpoint(tmp_path / "run" / CHECKPOINT_NAME)
     assert saved["env_steps"] == 480 and len(saved["peer_ranks"]) == 1
     assert not torch.equal(saved["replay"]["obs"], saved["peer_ranks"][0]["replay"]["obs"])
@@ -117,7 +115,10 @@ def _wait_for_checkpoint(path, process, timeout=300):
 
 
 @pytest.mark.timeout(900)
-@pytest.mark.parametrize("kill_signal", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+@pytest.mark.parametrize(
+    "kill_signal",
+    [pytest.param(signal.SIGKILL, id="SIGKILL"), pytest.param(signal.SIGTERM, id="SIGTERM", marks=pytest.mark.slow)],
+)
 def test_killing_one_rank_stops_the_job_with_a_message_keeps_the_checkpoint_and_resume_continues(tmp_path, kill_signal):
     run_dir = tmp_path / "run"
     config = small_run_config(tmp_path, checkpoint_every=160, distributed={"timeout_s": 60})
@@ -151,23 +152,18 @@ def test_killing_one_rank_stops_the_job_with_a_message_keeps_the_checkpoint_and_
     stopped_at = saved["env_steps"]
     assert stopped_at > 0 and stopped_at % 160 == 0
     target = stopped_at + 320
-    code, output = finish(
-        torchrun(
-            "sim2real",
-            "train",
-            "--distributed",
-            "--resume",
-            "--run-dir",
-            run_dir,
-            "--total-steps",
-            target,
-            "--no-progress",
-        )
-    )
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    resume = ["train", "--distributed", "--resume", "--run-dir", run_dir, "--total-steps", target, "--no-progress"]
+    code, output = finish(torchrun(WORKER, checks, *resume, module=False))
     assert code == 0, output
     assert f"run saved in {run_dir}" in output
     resumed = load_checkpoint(run_dir / CHECKPOINT_NAME)
     assert resumed["env_steps"] == target and resumed["agent"]["updates"] > saved["agent"]["updates"]
+    for rank in range(2):  # FastTD3 after a resume: identical weights after every update, different batches
+        seen = json.loads((checks / f"rank{rank}.json").read_text())
+        assert seen["updates"] == 2 * 320 // 16 and seen["weights_differ"] == 0 and seen["batches_equal"] == 0
+        assert "noise_std" not in seen["shared_names"]  # each rank explores with its own noise
 
 
 @pytest.mark.slow
@@ -220,7 +216,9 @@ def test_several_torchrun_processes_without_distributed_is_one_line(capsys, monk
 
 def test_resuming_under_another_world_size_is_one_line_naming_the_launch(capsys, monkeypatch, tmp_path):
     run_dir = tmp_path / "run"
-    assert in_process(capsys, "train", *SHORT_RUN, "--total-steps", "16", "--run-dir", run_dir).returncode == 0
+    run_dir.mkdir()
+    one_rank = resolve_train_config("cartpole_balance", "fasttd3").model_dump(mode="json")
+    save_checkpoint(run_dir / CHECKPOINT_NAME, {"config": one_rank, "env_steps": 16})
     for name, value in {
         "RANK": "0",
         "WORLD_SIZE": "2",
