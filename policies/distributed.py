@@ -130,8 +130,15 @@ class TorchRanks(Ranks):
         return PeerLostError(f"lost contact with another rank ({detail[:160]})")
 
     def average_gradients(self, params: list[torch.nn.Parameter]) -> None:
-        """All-reduce every gradient as one flat buffer and divide by the world size."""
-        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+        """All-reduce the gradients as one flat buffer and divide by the world size.
+
+        Parameters without a gradient are left alone, as the optimizer skips them; the graph is the same
+        on every rank, so every rank leaves out the same ones.
+        """
+        params = [p for p in params if p.grad is not None]
+        grads = [p.grad for p in params]
+        if not grads:
+            return
         flat = torch.cat([g.reshape(-1) for g in grads])
         try:
             dist.all_reduce(flat)

@@ -143,8 +143,8 @@ def train(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
     try:
         trainer = prepare_training(request)
     except (PeerLostError, RankStoppedError) as exc:
-        launch = request.launch or Launch(0, 1, 0)
-        raise RunStoppedError(f"rank {launch.rank} of {launch.world_size}: {exc}; training never started") from None
+        rank = "" if request.launch is None else f"rank {request.launch.rank} of {request.launch.world_size}: "
+        raise RunStoppedError(f"{rank}{exc}; stopped before training began, no checkpoint written") from None
     try:
         evals = trainer.run()
     except (PeerLostError, RankStoppedError) as exc:
