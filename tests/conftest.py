@@ -16,6 +16,27 @@ from tasks.registry import make_env
 
 enable_compilation_cache()
 
+ONE_WORKER = ("tests/ros/", "tests/policies/test_distributed.py", "tests/sim2real/test_scale_bench.py")
+"""Tests that start processes of their own (ROS nodes, torchrun ranks): under xdist they share one worker.
+
+The ROS tests time real loops (50 ms state timeouts, one-period e-stops); two torchrun ranks beside them on
+a 2-core machine starved the emulator past its timeout. Run one after the other, neither disturbs the other.
+"""
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under ``--dist loadscope``, schedule the :data:`ONE_WORKER` tests as one unit; other modes unchanged."""
+    if config.getoption("dist", None) != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneWorkerForProcessTests(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "tests that start processes" if nodeid.startswith(ONE_WORKER) else super()._split_scope(nodeid)
+
+    return OneWorkerForProcessTests(config, log)
+
+
 SHORT_EPISODE = 20
 MAX_DELAY = 3
 SHORT_OVERRIDES = {
