@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(BIN)/sim2real bench env --task quadruped_joystick_flat quadruped_joystick_rough humanoid_joystick_flat \
 		humanoid_joystick_rough arm_reach --num-envs 256 1024 4096 --steps 100 --rounds 4 --json
 	$(BIN)/sim2real bench bridge --json
+	$(BIN)/sim2real bench scale --json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
