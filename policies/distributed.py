@@ -15,8 +15,10 @@ joins the process group ``torchrun`` describes in the environment (``RANK``, ``W
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,9 +127,14 @@ class TorchRanks(Ranks):
         dist.init_process_group(backend, rank=launch.rank, world_size=launch.world_size, timeout=timeout, **kwargs)
         self.control = dist.new_group(backend="gloo", timeout=timeout) if backend != "gloo" else dist.group.WORLD
 
-    def _lost(self, exc: BaseException) -> PeerLostError:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return PeerLostError(f"lost contact with another rank ({detail[:160]})")
+    @contextlib.contextmanager
+    def _collective(self) -> Iterator[None]:
+        """Turn a failed collective (a peer dead, or silent past the timeout) into :class:`PeerLostError`."""
+        try:
+            yield
+        except (RuntimeError, dist.DistError) as exc:
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise PeerLostError(f"lost contact with another rank ({detail[:160]})") from None
 
     def average_gradients(self, params: list[torch.nn.Parameter]) -> None:
         """All-reduce the gradients as one flat buffer and divide by the world size.
@@ -140,10 +147,8 @@ class TorchRanks(Ranks):
         if not grads:
             return
         flat = torch.cat([g.reshape(-1) for g in grads])
-        try:
+        with self._collective():
             dist.all_reduce(flat)
-        except (RuntimeError, dist.DistError) as exc:
-            raise self._lost(exc) from None
         flat.div_(self.world_size)
         offset = 0
         for param, grad in zip(params, grads, strict=True):
@@ -153,53 +158,41 @@ class TorchRanks(Ranks):
 
     def sum_(self, tensor: torch.Tensor) -> torch.Tensor:
         """All-reduce (sum) over the training group."""
-        try:
+        with self._collective():
             dist.all_reduce(tensor)
-        except (RuntimeError, dist.DistError) as exc:
-            raise self._lost(exc) from None
         return tensor
 
     def all_true(self, flag: bool) -> bool:
         """A MIN all-reduce of one integer over the control group."""
         value = torch.tensor([1 if flag else 0], dtype=torch.int32)
-        try:
+        with self._collective():
             dist.all_reduce(value, op=dist.ReduceOp.MIN, group=self.control)
-        except (RuntimeError, dist.DistError) as exc:
-            raise self._lost(exc) from None
         return bool(value.item())
 
     def broadcast_from_main(self, value: Any) -> Any:
         """``broadcast_object_list`` over the control group."""
         holder = [value]
-        try:
+        with self._collective():
             dist.broadcast_object_list(holder, src=0, group=self.control)
-        except (RuntimeError, dist.DistError) as exc:
-            raise self._lost(exc) from None
         return holder[0]
 
     def gather_to_main(self, value: Any) -> list[Any] | None:
         """``gather_object`` to rank 0 over the control group (tensors travel pickled; keep them on the CPU)."""
         gathered: list[Any] | None = [None] * self.world_size if self.is_main else None
-        try:
+        with self._collective():
             dist.gather_object(value, gathered, dst=0, group=self.control)
-        except (RuntimeError, dist.DistError) as exc:
-            raise self._lost(exc) from None
         return gathered
 
     def broadcast_(self, tensors: list[torch.Tensor]) -> None:
         """Broadcast each tensor from rank 0 over the training group."""
-        try:
+        with self._collective():
             for tensor in tensors:
                 dist.broadcast(tensor.data, src=0)
-        except (RuntimeError, dist.DistError) as exc:
-            raise self._lost(exc) from None
 
     def barrier(self) -> None:
         """A barrier on the control group."""
-        try:
+        with self._collective():
             dist.barrier(group=self.control)
-        except (RuntimeError, dist.DistError) as exc:
-            raise self._lost(exc) from None
 
     def close(self) -> None:
         """Destroy the process group (after a failure, only this rank's side of it)."""

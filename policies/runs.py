@@ -55,16 +55,25 @@ def saved_config(run_dir: Path, payload: dict[str, Any]) -> TrainConfig:
     return parse_model(str(run_dir / CHECKPOINT_NAME), TrainConfig, payload["config"])
 
 
+def resume_command(run_dir: Path, world_size: int) -> str:
+    """The command that resumes the run in ``run_dir`` on ``world_size`` ranks."""
+    launch = (
+        f"torchrun --nproc-per-node {world_size} -m sim2real train --distributed"
+        if world_size > 1
+        else "sim2real train"
+    )
+    return f"{launch} --resume --run-dir {run_dir}"
+
+
 def check_world_size(run_dir: Path, payload: dict[str, Any], world_size: int) -> None:
     """Refuse to resume a run under another number of ranks (each rank's envs and buffer are in the checkpoint)."""
     ranks = int(payload["config"].get("distributed", {}).get("world_size", 1))
     if ranks != world_size:
-        launch = f"torchrun --nproc-per-node {ranks} -m sim2real train --distributed" if ranks > 1 else "sim2real train"
         raise ConfigError.single(
             run_dir,
             "--resume",
             f"the run trained on {ranks} rank(s), this job has {world_size}; "
-            f"resume it with the same world size: {launch} --resume --run-dir {run_dir}",
+            f"resume it with the same world size: {resume_command(run_dir, ranks)}",
         )
 
 

@@ -39,6 +39,7 @@ from policies.fast_td3 import FastTD3
 from policies.mirror import MirrorMap, SignedPermutation
 from policies.provenance import git_sha
 from policies.replay import ReplayBuffer
+from policies.runs import resume_command
 from policies.train_config import TrainConfig
 from sim.batched import BatchedEnv
 from sim.env import MjxEnv
@@ -382,10 +383,9 @@ class Trainer:
             kept = "no checkpoint was written in this launch"
         else:
             kept = f"last checkpoint {self.checkpoint_path} (env step {self.saved_env_steps}) is intact"
-        launch = f"torchrun --nproc-per-node {ranks} -m sim2real train --distributed" if ranks > 1 else "sim2real train"
         return (
             f"rank {self.ranks.rank} of {ranks}: {reason}; training stopped at env step {self.env_steps}; {kept}; "
-            f"resume with the same world size: {launch} --resume --run-dir {self.run_dir}"
+            f"resume with the same world size: {resume_command(self.run_dir, ranks)}"
         )
 
     def _rank_state(self) -> dict[str, Any]:

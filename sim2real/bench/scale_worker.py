@@ -24,7 +24,7 @@ from sim2real.rank_setup import check_launch, join_ranks
 
 def measure(task: str, algo: str, num_envs: int, warmup: int, iterations: int, seed: int) -> dict[str, float] | None:
     """Time ``iterations`` training iterations after ``warmup``; the job's rates on rank 0, None elsewhere."""
-    launch = check_launch(distributed=True) if _under_torchrun() else None
+    launch = check_launch(distributed="WORLD_SIZE" in os.environ)
     world_size = 1 if launch is None else launch.world_size
     flags = {
         "num_envs": num_envs,
@@ -57,10 +57,6 @@ def measure(task: str, algo: str, num_envs: int, warmup: int, iterations: int, s
         "updates_per_s": updates / seconds,
         "samples_per_s": updates * config.scaling.effective_batch / seconds,
     }
-
-
-def _under_torchrun() -> bool:
-    return "WORLD_SIZE" in os.environ
 
 
 def main() -> None:

@@ -201,32 +201,24 @@ def test_distributed_without_torchrun_is_one_line(capsys, monkeypatch):
     assert "torchrun --nproc-per-node N -m sim2real train" in line
 
 
-def test_several_torchrun_processes_without_distributed_is_one_line(capsys, monkeypatch):
-    for name, value in {
-        "RANK": "0",
-        "WORLD_SIZE": "2",
-        "LOCAL_RANK": "0",
-        "MASTER_ADDR": "x",
-        "MASTER_PORT": "1",
-    }.items():
+@pytest.fixture
+def rank_zero_of_two(monkeypatch):
+    """The environment torchrun gives rank 0 of a 2-rank job (nothing listens at its address)."""
+    launch = {"RANK": "0", "WORLD_SIZE": "2", "LOCAL_RANK": "0", "MASTER_ADDR": "x", "MASTER_PORT": "1"}
+    for name, value in launch.items():
         monkeypatch.setenv(name, value)
+
+
+def test_several_torchrun_processes_without_distributed_is_one_line(capsys, rank_zero_of_two):
     line = one_line_error(in_process(capsys, "train", "--task", "cartpole_balance"))
     assert "torchrun started 2 processes but --distributed is not given" in line
 
 
-def test_resuming_under_another_world_size_is_one_line_naming_the_launch(capsys, monkeypatch, tmp_path):
+def test_resuming_under_another_world_size_is_one_line_naming_the_launch(capsys, rank_zero_of_two, tmp_path):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     one_rank = resolve_train_config("cartpole_balance", "fasttd3").model_dump(mode="json")
     save_checkpoint(run_dir / CHECKPOINT_NAME, {"config": one_rank, "env_steps": 16})
-    for name, value in {
-        "RANK": "0",
-        "WORLD_SIZE": "2",
-        "LOCAL_RANK": "0",
-        "MASTER_ADDR": "x",
-        "MASTER_PORT": "1",
-    }.items():
-        monkeypatch.setenv(name, value)
     line = one_line_error(in_process(capsys, "train", "--distributed", "--resume", "--run-dir", run_dir))
     assert "trained on 1 rank(s), this job has 2" in line and f"sim2real train --resume --run-dir {run_dir}" in line
 
