@@ -38,7 +38,10 @@ lint: $(STAMP)
 # The main job: validate the shipped assets, train the default task with FastTD3 (GPU if present,
 # CPU otherwise; a fresh run each time), evaluate it, export it to ONNX, run the exported policy in
 # MuJoCo C through the deployment runtime (sim2sim), then render its video and plot its learning curves.
+# Last, the shipped quadruped policy walks the 17 s `tour` command schedule through the same runtime.
 DEMO_RUN := runs/demo-cartpole_balance-fasttd3
+DEMO_QUADRUPED := assets/policies/quadruped_joystick_flat.onnx
+DEMO_WALK := runs/demo-quadruped/walk.mp4
 demo: $(STAMP)
 	$(BIN)/sim2real validate assets/robots/*/robot.yaml
 	rm -rf $(DEMO_RUN)
@@ -49,8 +52,12 @@ demo: $(STAMP)
 	$(BIN)/sim2real sim2sim --policy $(DEMO_RUN)/policy.onnx --episodes 16
 	$(BIN)/sim2real rollout --policy $(DEMO_RUN)/policy.onnx --engine mujoco --video $(DEMO_RUN)/rollout.mp4
 	$(BIN)/sim2real plot $(DEMO_RUN) --out $(DEMO_RUN)/learning_curves.png
+	mkdir -p $(dir $(DEMO_WALK))
+	$(BIN)/sim2real rollout --policy $(DEMO_QUADRUPED) --engine mujoco --command-schedule tour --seconds 17 \
+		--num-envs 1 --camera track --width 960 --height 540 --fps 25 --video $(DEMO_WALK)
 	@echo "demo video: $(DEMO_RUN)/rollout.mp4"
 	@echo "learning curves: $(DEMO_RUN)/learning_curves.png"
+	@echo "walking video: $(DEMO_WALK)"
 
 bench: $(STAMP)
 	$(BIN)/sim2real bench env --task cartpole_balance --num-envs 1024 --json

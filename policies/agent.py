@@ -20,6 +20,7 @@ from policies.learner_config import LearnerConfig
 from policies.mirror import MirrorMap
 from policies.networks import DistributionalCritics
 from policies.normalizer import RunningNormalizer
+from policies.phase_timer import PhaseTimer
 from policies.replay import Batch
 
 
@@ -78,6 +79,7 @@ class OffPolicyAgent(nn.Module):
     """Base of FastTD3 and FastSAC: everything but exploration and the update rule."""
 
     actor: nn.Module
+    critic_optimizer: torch.optim.Optimizer
     LOSSES: tuple[str, ...] = ()
     """Names of the methods that compute losses (what :meth:`compile_losses` compiles)."""
     EXPLORATION: tuple[str, ...] = ()
@@ -104,6 +106,8 @@ class OffPolicyAgent(nn.Module):
         self.critic_target.requires_grad_(False)
         self.register_buffer("support", c51.make_support(config.v_min, config.v_max, config.num_atoms))
         self.updates = 0
+        self.timer = PhaseTimer()
+        """Charges the update's phases (off unless a profiler turns it on)."""
 
     def autocast(self) -> contextlib.AbstractContextManager:
         """bfloat16 autocast on CUDA when asked; a no-op otherwise."""
@@ -175,6 +179,23 @@ class OffPolicyAgent(nn.Module):
         if self.config.max_grad_norm > 0:
             nn.utils.clip_grad_norm_(params, self.config.max_grad_norm)
         optimizer.step()
+
+    def critic_update(self, batch: Batch) -> tuple[Batch, torch.Tensor]:
+        """Prepare ``batch`` (:meth:`prepare`), take one critic step and a soft target update.
+
+        Returns the prepared batch (for the actor's update) and the detached critic loss.
+        """
+        with self.timer.phase("batch prep (mirror, normalize)"):
+            batch = self.prepare(batch)
+        with self.timer.phase("critic update"):
+            critic_loss = self.critic_loss_of(batch)
+            self.step_optimizer(self.critic_optimizer, critic_loss)
+            soft_update(self.critic_target, self.critic, self.config.tau)
+        return batch, critic_loss.detach()
+
+    def critic_loss_of(self, batch: Batch) -> torch.Tensor:
+        """The critic loss of a prepared batch (the algorithm's target)."""
+        raise NotImplementedError
 
     @contextlib.contextmanager
     def frozen_critic(self) -> Iterator[None]:

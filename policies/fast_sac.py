@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from pydantic import Field
 
-from policies.agent import AgentSpec, OffPolicyAgent, make_adamw, reduce_q, soft_update
+from policies.agent import AgentSpec, OffPolicyAgent, make_adamw, reduce_q
 from policies.learner_config import LearnerConfig
 from policies.networks import GaussianActor
 from policies.replay import Batch
@@ -126,16 +126,14 @@ class FastSAC(OffPolicyAgent):
 
     def update(self, batch: Batch) -> dict[str, torch.Tensor]:
         """One critic update, a soft target update, and actor + temperature every ``policy_delay`` calls."""
-        batch = self.prepare(batch)
-        critic_loss = self.critic_loss_of(batch)
-        self.step_optimizer(self.critic_optimizer, critic_loss)
-        soft_update(self.critic_target, self.critic, self.config.tau)
-        losses = {"critic": critic_loss.detach()}
+        batch, critic_loss = self.critic_update(batch)
+        losses = {"critic": critic_loss}
         if self.updates % self.config.policy_delay == 0:
-            with self.frozen_critic():
-                actor_loss, alpha_loss, log_prob = self.actor_losses_of(batch)
-            self.step_optimizer(self.actor_optimizer, actor_loss)
-            self.step_optimizer(self.alpha_optimizer, alpha_loss)
+            with self.timer.phase("actor update"):
+                with self.frozen_critic():
+                    actor_loss, alpha_loss, log_prob = self.actor_losses_of(batch)
+                self.step_optimizer(self.actor_optimizer, actor_loss)
+                self.step_optimizer(self.alpha_optimizer, alpha_loss)
             losses.update(actor=actor_loss.detach(), alpha=alpha_loss.detach(), entropy=-log_prob)
         self.updates += 1
         return losses

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from pydantic import Field, model_validator
 
-from policies.agent import AgentSpec, OffPolicyAgent, make_adamw, reduce_q, soft_update
+from policies.agent import AgentSpec, OffPolicyAgent, make_adamw, reduce_q
 from policies.learner_config import LearnerConfig
 from policies.networks import DeterministicActor
 from policies.replay import Batch
@@ -133,15 +133,13 @@ class FastTD3(OffPolicyAgent):
 
     def update(self, batch: Batch) -> dict[str, torch.Tensor]:
         """One critic update, a soft target update, and an actor update every ``policy_delay`` calls."""
-        batch = self.prepare(batch)
-        critic_loss = self.critic_loss_of(batch)
-        self.step_optimizer(self.critic_optimizer, critic_loss)
-        soft_update(self.critic_target, self.critic, self.config.tau)
-        losses = {"critic": critic_loss.detach()}
+        batch, critic_loss = self.critic_update(batch)
+        losses = {"critic": critic_loss}
         if self.updates % self.config.policy_delay == 0:
-            with self.frozen_critic():
-                actor_loss = self.actor_loss_of(batch)
-            self.step_optimizer(self.actor_optimizer, actor_loss)
+            with self.timer.phase("actor update"):
+                with self.frozen_critic():
+                    actor_loss = self.actor_loss_of(batch)
+                self.step_optimizer(self.actor_optimizer, actor_loss)
             losses["actor"] = actor_loss.detach()
         self.updates += 1
         return losses

@@ -10,11 +10,12 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import torch
 from pydantic import BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, computed_field, model_validator
 
 from policies.fast_sac import FastSACConfig
 from policies.fast_td3 import FastTD3Config
-from policies.presets import preset_for
+from policies.presets import PresetDevice, preset_for
 from sim.assets import resolve_robot_reference
 from sim.errors import ConfigError
 from sim.yaml_io import parse_model, read_yaml_mapping
@@ -176,11 +177,12 @@ def resolve_train_config(
     """Defaults <- task preset <- ``task_overrides`` (a task YAML) <- ``config_file`` <- ``flags`` (those given)."""
     if algo not in LEARNERS:
         raise ConfigError.single("--algo", algo, f"unknown algorithm; choose one of: {', '.join(LEARNERS)}")
-    data: dict[str, Any] = merge({"task": task, "learner": {"algo": algo}}, preset_for(task, algo))
+    file_data = read_yaml_mapping(config_file) if config_file is not None else {}
+    device = preset_device((flags or {}).get("device", file_data.get("device", "auto")))
+    data: dict[str, Any] = merge({"task": task, "learner": {"algo": algo}}, preset_for(task, algo, device))
     data = merge(data, {"env": task_overrides or {}})
     source = "flags"
     if config_file is not None:
-        file_data = read_yaml_mapping(config_file)
         env_data = file_data.get("env")
         if isinstance(env_data, dict) and isinstance(env_data.get("robot"), str):
             file_data["env"] = {**env_data, "robot": resolve_robot_reference(env_data["robot"], config_file)}
@@ -195,6 +197,13 @@ def resolve_train_config(
         source = str(config_file)
     data = merge(data, flags or {})
     return parse_model(source, TrainConfig, data)
+
+
+def preset_device(device: Any) -> PresetDevice:
+    """Which presets a run takes: ``cuda`` when it trains on a GPU (asked for, or ``auto`` with one present)."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return "cuda" if device == "cuda" else "cpu"
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:

@@ -16,6 +16,9 @@ rank resumes where it was.
 from __future__ import annotations
 
 import math
+import os
+import shlex
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,7 +46,7 @@ from policies.runs import resume_command
 from policies.train_config import TrainConfig
 from sim.batched import BatchedEnv
 from sim.env import MjxEnv
-from tasks.registry import make_env
+from tasks.registry import make_env, make_evaluation_env
 
 AGENTS: dict[str, type[OffPolicyAgent]] = {"fasttd3": FastTD3, "fastsac": FastSAC}
 """Algorithm name -> agent class."""
@@ -168,12 +171,13 @@ class Trainer:
         self.reset_fn = jax.jit(self.batched.reset)
         self.step_fn = jax.jit(self.batched.step)
         self.evaluator = (
-            Evaluator(BatchedEnv(make_env(config.task, config.env), config.eval_envs), self.device)
+            Evaluator(BatchedEnv(make_evaluation_env(config.task, config.env), config.eval_envs), self.device)
             if ranks.is_main
             else None
         )
 
         self.agent = build_agent(config, env, self.device, ranks)
+        self.timer = self.agent.timer
         ranks.broadcast_(self.agent.shared_tensors())
         if ranks.rank > 0:
             torch.manual_seed(torch_seed)  # rank 0's stream goes on as in a one-process run
@@ -261,7 +265,9 @@ class Trainer:
         losses: dict[str, list[torch.Tensor]] = {}
         if self.iteration >= learner.learning_starts and self.buffer.can_sample():
             for _ in range(learner.updates_per_step):
-                for name, value in self.agent.update(self.buffer.sample(learner.batch_size)).items():
+                with self.timer.phase("replay sample"):
+                    batch = self.buffer.sample(learner.batch_size)
+                for name, value in self.agent.update(batch).items():
                     losses.setdefault(name, []).append(value)
                     checks.append((f"{name} loss", value))
         self._check_finite(checks)
@@ -269,26 +275,35 @@ class Trainer:
 
     def _collect(self) -> list[tuple[str, torch.Tensor]]:
         """Step every training env once and store the transitions; returns tensors to check for NaN."""
-        obs = to_torch(self.state.obs["actor"], self.device)
-        critic_obs = to_torch(self.state.obs["critic"], self.device)
-        self.agent.observe_rollout(obs, critic_obs)
-        action = self.agent.explore(obs)
-        self.state = self.step_fn(self.state, to_jax(action))
-        info = self.state.info
-        done = to_torch(self.state.done, self.device)
-        truncated = to_torch(info["truncation"], self.device)
-        reward = to_torch(self.state.reward, self.device)
-        self.buffer.add(
-            obs=obs,
-            critic_obs=critic_obs,
-            action=action,
-            reward=reward,
-            next_obs=to_torch(info["final_obs"]["actor"], self.device),
-            next_critic_obs=to_torch(info["final_obs"]["critic"], self.device),
-            terminated=done * (1.0 - truncated),
-            truncated=truncated,
-        )
-        self.agent.episodes_ended(done > 0)
+        timer = self.timer
+        with timer.phase("transfer"):
+            obs = to_torch(self.state.obs["actor"], self.device)
+            critic_obs = to_torch(self.state.obs["critic"], self.device)
+        with timer.phase("policy (rollout)"):
+            self.agent.observe_rollout(obs, critic_obs)
+            action = self.agent.explore(obs)
+        with timer.phase("env step"):
+            self.state = self.step_fn(self.state, to_jax(action))
+            timer.sync(self.state)
+        with timer.phase("transfer"):
+            info = self.state.info
+            done = to_torch(self.state.done, self.device)
+            truncated = to_torch(info["truncation"], self.device)
+            reward = to_torch(self.state.reward, self.device)
+            next_obs = to_torch(info["final_obs"]["actor"], self.device)
+            next_critic_obs = to_torch(info["final_obs"]["critic"], self.device)
+        with timer.phase("replay add"):
+            self.buffer.add(
+                obs=obs,
+                critic_obs=critic_obs,
+                action=action,
+                reward=reward,
+                next_obs=next_obs,
+                next_critic_obs=next_critic_obs,
+                terminated=done * (1.0 - truncated),
+                truncated=truncated,
+            )
+            self.agent.episodes_ended(done > 0)
         return [("actor observation", obs), ("critic observation", critic_obs), ("reward", reward)]
 
     def _check_finite(self, named: list[tuple[str, torch.Tensor]]) -> None:
@@ -332,7 +347,8 @@ class Trainer:
     def _evaluate(self, seconds: float, writer: SummaryWriter, bar: tqdm) -> EvalPoint:
         """Noise-free episodes on the eval envs; logged and remembered (rank 0 only)."""
         assert self.evaluator is not None
-        episodes = self.evaluator.episodes(self.agent.act, self.evaluator_rng(self.iteration))
+        with self.timer.phase("evaluation"):
+            episodes = self.evaluator.episodes(self.agent.act, self.evaluator_rng(self.iteration))
         returns = episodes.returns
         tracking = episodes.term_means.get("tracking_lin_vel")
         falls = int((episodes.lengths < self.env.config.episode_length).sum())
@@ -367,6 +383,8 @@ class Trainer:
             "iteration": self.iteration,
             "env_steps": self.env_steps,
             "elapsed_s": self.elapsed,
+            "command": shlex.join(sys.argv),
+            "device": f"{self.device.type} ({os.cpu_count()} cores)" if self.device.type == "cpu" else str(self.device),
             "evals": [[p.env_steps, p.seconds, p.mean_return, p.tracking, p.falls] for p in self.evals],
             "agent": self.agent.training_state(),
             **shards[0],

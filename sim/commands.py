@@ -44,11 +44,13 @@ class VelocityCommandConfig(BaseModel):
         return {"vx": self.vx, "vy": self.vy, "yaw_rate": self.yaw_rate}
 
 
-def sample_command(rng: jax.Array, config: VelocityCommandConfig) -> tuple[jax.Array, jax.Array]:
-    """A new command and the number of control steps it holds for."""
+def sample_command(
+    rng: jax.Array, config: VelocityCommandConfig, scale: jax.Array | float = 1.0
+) -> tuple[jax.Array, jax.Array]:
+    """A new command and the number of control steps it holds for; ``scale`` shrinks every range (a curriculum)."""
     value_key, stand_key, hold_key = jax.random.split(rng, 3)
-    low = jnp.array([config.vx[0], config.vy[0], config.yaw_rate[0]])
-    high = jnp.array([config.vx[1], config.vy[1], config.yaw_rate[1]])
+    low = scale * jnp.array([config.vx[0], config.vy[0], config.yaw_rate[0]])
+    high = scale * jnp.array([config.vx[1], config.vy[1], config.yaw_rate[1]])
     command = jax.random.uniform(value_key, (3,), minval=low, maxval=high)
     standing = jax.random.uniform(stand_key) < config.standing_fraction
     hold = jax.random.randint(hold_key, (), config.resample_steps[0], config.resample_steps[1] + 1)
@@ -56,9 +58,13 @@ def sample_command(rng: jax.Array, config: VelocityCommandConfig) -> tuple[jax.A
 
 
 def next_command(
-    rng: jax.Array, config: VelocityCommandConfig, command: jax.Array, steps_left: jax.Array
+    rng: jax.Array,
+    config: VelocityCommandConfig,
+    command: jax.Array,
+    steps_left: jax.Array,
+    scale: jax.Array | float = 1.0,
 ) -> tuple[jax.Array, jax.Array]:
-    """The command after one control step: held while steps remain, redrawn when they run out."""
-    fresh, hold = sample_command(rng, config)
+    """The command after one control step: held while steps remain, redrawn (ranges times ``scale``) after."""
+    fresh, hold = sample_command(rng, config, scale)
     expired = steps_left <= 1
     return jnp.where(expired, fresh, command), jnp.where(expired, hold, steps_left - 1)

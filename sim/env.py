@@ -106,6 +106,11 @@ class MjxEnv(Env):
         del rng
         return {}
 
+    @classmethod
+    def evaluation_overrides(cls) -> dict:
+        """Config overrides of the env that evaluates a policy (training curricula off); empty by default."""
+        return {}
+
     def update_info(
         self, info: dict, data: mjx.Data, applied: jax.Array, terminated: jax.Array, truncated: jax.Array
     ) -> dict:

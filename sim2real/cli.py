@@ -126,8 +126,8 @@ class BenchLearnCmd:
     """Registered task to train on."""
     threshold: float | None = None
     """Value of the task's goal metric that counts as learned (default: the task's goal; cart-pole: return 900)."""
-    time_limit_s: float = 900.0
-    """Per-learner wall-clock limit in seconds."""
+    time_limit_s: float | None = None
+    """Per-learner wall-clock limit in seconds (default: the task's, 900 s or an hour for the joystick tasks)."""
     only: list[str] | None = None
     """Run only these learners (fasttd3, fastsac, brax_ppo, brax_sac)."""
     seed: int = 0
@@ -240,6 +240,28 @@ class BenchScaleCmd:
     """Print one JSON object as the last line."""
 
 
+@dataclass
+class BenchIterationCmd:
+    """Where a training iteration's time goes (env step, transfers, replay, critic and actor updates, evaluation)."""
+
+    task: str = "quadruped_joystick_flat"
+    """Registered task to train on (its preset for this machine's device)."""
+    algo: str = "fastsac"
+    """fasttd3 or fastsac."""
+    num_envs: list[int] | None = None
+    """Training env counts to profile (default: the preset's)."""
+    batch_size: list[int] | None = None
+    """Batch sizes to profile, before mirror doubling (default: the preset's)."""
+    warmup: int = 30
+    """Iterations before timing (JIT, first updates)."""
+    iterations: int = 60
+    """Timed iterations per configuration."""
+    seed: int = 0
+    """Seed of the envs and networks."""
+    json: bool = False
+    """Print one JSON object as the last line."""
+
+
 @dataclass(kw_only=True)
 class VideoFlags:
     """Flags every video command shares."""
@@ -276,6 +298,11 @@ class RolloutCmd(VideoFlags):
     """Registered task or task YAML (default: the policy's task)."""
     engine: str = "mjx"
     """mjx (batched MJX envs) or mujoco (MuJoCo C through the deployment runtime and safety filter)."""
+    command_schedule: str | None = None
+    """With --engine mujoco: fixed velocity commands instead of random ones, a name (tour) or VX,VY,YAW:SECONDS
+    segments joined by ';' (e.g. '0.6,0,0:4;0,0,1:4'), from each episode's start; zero after the last."""
+    keep_pushes: bool = False
+    """With --command-schedule, keep the task's random pushes (dropped by default so the video shows tracking)."""
     json: bool = False
     """Print one JSON object as the last line."""
 
@@ -442,14 +469,15 @@ def _run_bench_learn(cmd: BenchLearnCmd) -> int:
     if goal.metric != "return" and set(contenders) - set(OURS):
         others = " ".join(sorted(set(contenders) - set(OURS)))
         raise ConfigError.single("--only", others, f"reports returns only; {cmd.task}'s goal is {goal.describe()}")
-    if cmd.time_limit_s <= 0:
-        raise ConfigError.single("--time-limit-s", str(cmd.time_limit_s), "must be positive")
+    time_limit_s = goal.time_limit_s if cmd.time_limit_s is None else cmd.time_limit_s
+    if time_limit_s <= 0:
+        raise ConfigError.single("--time-limit-s", str(time_limit_s), "must be positive")
     _prepare_jax()
     from sim2real.bench.learn_bench import format_learn_bench, result_as_dict, run_learn_bench
     from tasks.registry import get_task
 
     get_task(cmd.task)
-    results = run_learn_bench(cmd.task, contenders, goal, cmd.time_limit_s, cmd.seed)
+    results = run_learn_bench(cmd.task, contenders, goal, time_limit_s, cmd.seed)
     print(format_learn_bench(cmd.task, goal, results))
     if cmd.json:
         print(json.dumps(result_as_dict(cmd.task, goal, results)))
@@ -597,6 +625,40 @@ def _run_bench_scale(cmd: BenchScaleCmd) -> int:
     return 0
 
 
+def _run_bench_iteration(cmd: BenchIterationCmd) -> int:
+    from policies.train_config import LEARNERS
+
+    if cmd.algo not in LEARNERS:
+        raise ConfigError.single("--algo", cmd.algo, f"unknown algorithm; choose one of: {', '.join(LEARNERS)}")
+    for flag, values in (("--num-envs", cmd.num_envs or []), ("--batch-size", cmd.batch_size or [])):
+        for value in values:
+            if value < 1:
+                raise ConfigError.single(flag, str(value), "must be at least 1")
+    for flag, value, least in (("--warmup", cmd.warmup, 0), ("--iterations", cmd.iterations, 1)):
+        if value < least:
+            raise ConfigError.single(flag, str(value), f"must be at least {least}")
+    from sim2real.bench.iteration_bench import (
+        format_iteration_profiles,
+        iteration_profiles_as_dict,
+        profile_iteration,
+    )
+    from tasks.registry import get_task
+
+    get_task(cmd.task)
+    rows = []
+    for num_envs in cmd.num_envs or [None]:
+        for batch_size in cmd.batch_size or [None]:
+            overrides: dict = {} if num_envs is None else {"num_envs": num_envs}
+            if batch_size is not None:
+                overrides["learner"] = {"batch_size": batch_size}
+            rows.append(profile_iteration(cmd.task, cmd.algo, overrides, cmd.warmup, cmd.iterations, cmd.seed))
+            print(f"  profiled {len(rows)}: {rows[-1].iteration_ms:.1f} ms per iteration", flush=True)
+    print(format_iteration_profiles(cmd.task, cmd.algo, rows))
+    if cmd.json:
+        print(json.dumps(iteration_profiles_as_dict(cmd.task, cmd.algo, rows)))
+    return 0
+
+
 def _video_settings(cmd: VideoFlags) -> VideoSettings:
     """The clip's settings, with every flag checked before anything slow starts."""
     from sim.render import CAMERAS
@@ -615,11 +677,14 @@ def _video_settings(cmd: VideoFlags) -> VideoSettings:
 
 def _run_rollout(cmd: RolloutCmd) -> int:
     settings = _video_settings(cmd)
+    from sim2real.sim2sim.command_schedule import parse_schedule
+
+    schedule = None if cmd.command_schedule is None else parse_schedule(cmd.command_schedule)
     _prepare_jax()
     from sim2real.video.policy_source import RolloutRequest, open_rollout_source
     from sim2real.video.rollout import record
 
-    request = RolloutRequest(cmd.policy, cmd.task, cmd.engine, cmd.num_envs, cmd.seed)
+    request = RolloutRequest(cmd.policy, cmd.task, cmd.engine, cmd.num_envs, cmd.seed, schedule, cmd.keep_pushes)
     source, title = open_rollout_source(request)
     report = record(source, cmd.video, settings, title)
     print(report.format())
@@ -667,6 +732,7 @@ COMMANDS: dict[str, tuple[type, Callable[[Any], int]]] = {
     "bench export": (BenchExportCmd, _run_bench_export),
     "bench bridge": (BenchBridgeCmd, _run_bench_bridge),
     "bench scale": (BenchScaleCmd, _run_bench_scale),
+    "bench iteration": (BenchIterationCmd, _run_bench_iteration),
 }
 """Command words -> (flags dataclass, handler returning the exit code)."""
 

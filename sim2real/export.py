@@ -106,6 +106,10 @@ def run_contract(trained: TrainedRun, run_dir: Path) -> PolicyContract:
         "config_sha256": config_digest(payload["config"]),
         "git_sha": str(payload.get("git_sha", "unknown")),
         "run": run_dir.resolve().name,
+        "seed": int(trained.config.seed),
+        "train_seconds": round(float(payload.get("elapsed_s", 0.0)), 1),
+        "command": str(payload.get("command", "unknown")),
+        "device": str(payload.get("device", "unknown")),
     }
     bound = trained.agent.actor.bound.detach().cpu().numpy()
     return build_contract(trained.env, bound, training)

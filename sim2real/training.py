@@ -41,7 +41,7 @@ from sim2real.baselines.brax_agents import (
 )
 from sim2real.plot import EVAL_TAG, read_scalars
 from sim2real.rank_setup import RankStoppedError, join_ranks
-from tasks.registry import get_task, is_task_yaml, make_env, task_yaml_overrides
+from tasks.registry import get_task, is_task_yaml, make_env, make_evaluation_env, task_yaml_overrides
 
 
 @dataclass(frozen=True)
@@ -210,7 +210,7 @@ def load_trained(run_dir: Path, task: str | None = None) -> TrainedRun:
     payload = load_run(run_dir)
     config = saved_config(run_dir, payload)
     task = task or config.task
-    env = make_env(task, config.env)
+    env = make_evaluation_env(task, config.env)
     agent = build_agent(config, env, torch.device("cpu"))
     try:
         agent.load_training_state(payload["agent"])

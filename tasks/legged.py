@@ -111,6 +111,25 @@ class PenaltyCurriculum(BaseModel):
     )
 
 
+class CommandCurriculum(BaseModel):
+    """Scales every command range per env: narrow while the env's episodes fail, wider as they track well.
+
+    With ``start`` 1 (the default) commands always span the full ranges. Evaluation always uses the full
+    ranges (:meth:`LeggedEnv.evaluation_overrides`).
+    """
+
+    model_config = _STRICT
+
+    start: float = Field(1.0, gt=0.0, le=1.0, description="Range scale of an env's first episode (1: no curriculum).")
+    step: float = Field(0.1, ge=0.0, description="Change of the scale per finished episode.")
+    raise_above: float = Field(
+        0.7,
+        ge=0.0,
+        le=1.0,
+        description="Widen after an episode that ran to its time limit with mean tracking_lin_vel above this.",
+    )
+
+
 class TerrainCurriculum(BaseModel):
     """Moves an env between rows (difficulty levels) of the terrain grid."""
 
@@ -162,6 +181,9 @@ class LeggedConfig(EnvConfig):
     terminations: Terminations = Field(default_factory=Terminations, description="Failure conditions.")
     penalty_curriculum: PenaltyCurriculum = Field(
         default_factory=PenaltyCurriculum, description="Curriculum on the penalty weights."
+    )
+    command_curriculum: CommandCurriculum = Field(
+        default_factory=CommandCurriculum, description="Curriculum on the command ranges (off by default)."
     )
     terrain: TerrainGridConfig | None = Field(None, description="Terrain grid (rough tasks); None for flat ground.")
     terrain_curriculum: TerrainCurriculum = Field(
@@ -428,8 +450,14 @@ class LeggedEnv(MjxEnv):
         top = min(self.config.terrain_curriculum.initial_max_level, self._tiles.shape[0] - 1)
         return {
             "penalty_scale": jnp.asarray(self.config.penalty_curriculum.start, jnp.float32),
+            "command_scale": jnp.asarray(self.config.command_curriculum.start, jnp.float32),
             "terrain_level": jax.random.randint(rng, (), 0, top + 1),
         }
+
+    @classmethod
+    def evaluation_overrides(cls) -> dict:
+        """Evaluation draws commands over the full ranges, whatever the command curriculum of training."""
+        return {"command_curriculum": {"start": 1.0}}
 
     def start_episode(
         self, rng: jax.Array, curriculum: dict[str, jax.Array]
@@ -452,7 +480,7 @@ class LeggedEnv(MjxEnv):
         qvel = jnp.zeros(self.mj_model.nv)
         base_vel = jax.random.uniform(keys[5], (6,), minval=-pose.velocity, maxval=pose.velocity)
         qvel = qvel.at[self._free_dof : self._free_dof + 6].set(base_vel)
-        command, hold = sample_command(keys[6], self.config.commands)
+        command, hold = sample_command(keys[6], self.config.commands, curriculum["command_scale"])
         feet = self._foot_bodies.size
         extra = {
             "command": command,
@@ -461,6 +489,7 @@ class LeggedEnv(MjxEnv):
             "push_velocity": jnp.zeros(2),
             "spawn_xy": xy,
             "commanded_distance": jnp.zeros(()),
+            "tracking_sum": jnp.zeros(()),
             "last_applied": jnp.zeros(self.action_size),
             "feet_air_time": jnp.zeros(feet),
             "feet_contact": jnp.ones(feet),
@@ -651,7 +680,13 @@ class LeggedEnv(MjxEnv):
         """Advance the command, push timer, foot air times and (at an episode's end) the curricula."""
         info = dict(info)
         info["rng"], command_key, push_key, direction_key = jax.random.split(info["rng"], 4)
-        command, left = next_command(command_key, self.config.commands, info["command"], info["command_steps_left"])
+        velocity = data.xmat[self._base].T @ data.cvel[self._base, 3:]
+        error = jnp.sum((info["command"][:2] - velocity[:2]) ** 2)
+        info["tracking_sum"] = info["tracking_sum"] + jnp.exp(-error / self.config.tracking_sigma)
+        scale = info["curriculum"]["command_scale"]
+        command, left = next_command(
+            command_key, self.config.commands, info["command"], info["command_steps_left"], scale
+        )
         info["commanded_distance"] = info["commanded_distance"] + jnp.linalg.norm(info["command"][:2]) * self.dt
         info["command"], info["command_steps_left"] = command, left
         push_due = info["push_steps_left"] <= 1
@@ -677,6 +712,11 @@ class LeggedEnv(MjxEnv):
         scale = info["curriculum"]["penalty_scale"]
         scale = jnp.where(fraction > rule.raise_above, scale + rule.step, scale)
         scale = jnp.where(fraction < rule.lower_below, scale - rule.step, scale)
+        commands = self.config.command_curriculum
+        tracked = info["tracking_sum"] / jnp.maximum(info["step"], 1) > commands.raise_above
+        command_scale = info["curriculum"]["command_scale"]
+        command_scale = jnp.where(~failed & (fraction >= 1.0) & tracked, command_scale + commands.step, command_scale)
+        command_scale = jnp.clip(jnp.where(failed, command_scale - commands.step, command_scale), commands.start, 1.0)
         level = info["curriculum"]["terrain_level"]
         levels = self._tiles.shape[0]
         if self.config.terrain is not None:
@@ -687,7 +727,11 @@ class LeggedEnv(MjxEnv):
             rng = jax.random.fold_in(info["rng"], 1)
             top = jnp.where(level >= levels - 1, jax.random.randint(rng, (), 0, levels), level + 1)
             level = jnp.where(promote, top, jnp.where(demote, jnp.maximum(level - 1, 0), level))
-        return {"penalty_scale": jnp.clip(scale, rule.minimum, 1.0), "terrain_level": level}
+        return {
+            "penalty_scale": jnp.clip(scale, rule.minimum, 1.0),
+            "command_scale": command_scale,
+            "terrain_level": level,
+        }
 
 
 def _free_joint(model: mujoco.MjModel, body: int) -> int | None:

@@ -84,6 +84,16 @@ def make_env(name: str, overrides: dict[str, Any] | None = None) -> MjxEnv:
     return spec.build(spec.config(overrides))
 
 
+def make_evaluation_env(name: str, overrides: dict[str, Any] | None = None) -> MjxEnv:
+    """Like :func:`make_env`, with the task's evaluation overrides on top (training curricula off)."""
+    spec = get_task(name)
+    merged = dict(overrides or {})
+    for key, value in spec.env_class.evaluation_overrides().items():
+        given = merged.get(key)
+        merged[key] = {**given, **value} if isinstance(given, dict) and isinstance(value, dict) else value
+    return spec.build(spec.config(merged))
+
+
 def is_task_yaml(task: str) -> bool:
     """Whether a ``--task`` value names a task YAML file rather than a registered task."""
     return Path(task).suffix in (".yaml", ".yml")

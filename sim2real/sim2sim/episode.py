@@ -6,6 +6,10 @@ period with PD at physics rate, and hands the C state to the task's own ``transi
 and the end of the episode. A push the task scheduled for this step (``info["push_velocity"]``, added to
 the base's planar velocity) is given to the C robot too, so both engines meet the same disturbances.
 ``sim2real sim2sim`` plays whole episodes with it; ``sim2real rollout --engine mujoco`` renders them.
+
+With a :class:`~sim2real.sim2sim.command_schedule.CommandSchedule`, the schedule's command replaces the
+task's random one in the episode's state before every step, so the runtime's observation, the task's
+reward and the video's caption all see it; with ``pushes`` off, the task's pushes are dropped the same way.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from brax.envs.base import State
 
 from sim.commands import COMMAND_NAMES
 from sim2real.runtime.controller import Controller
+from sim2real.sim2sim.command_schedule import CommandSchedule
 from sim2real.sim2sim.mujoco_robot import MujocoRobot
 from sim2real.sim2sim.scoring import TaskScorer
 from tasks.legged import TRACKING_TERMS
@@ -50,11 +55,23 @@ class RuntimeStep:
 class RuntimeEpisode:
     """A robot in MuJoCo C driven by the deployment runtime and scored by the task's JAX code."""
 
-    def __init__(self, scorer: TaskScorer, robot: MujocoRobot, controller: Controller, noise_free: bool) -> None:
+    def __init__(
+        self,
+        scorer: TaskScorer,
+        robot: MujocoRobot,
+        controller: Controller,
+        noise_free: bool,
+        schedule: CommandSchedule | None = None,
+        pushes: bool = True,
+    ) -> None:
         self.scorer = scorer
         self.robot = robot
         self.controller = controller
         self.noise_free = noise_free
+        self.schedule = schedule
+        self.pushes = pushes
+        self.scripted = schedule is not None or not pushes
+        """Whether the state is rewritten before every step (the schedule's command, pushes dropped)."""
         self._zero_action = np.zeros(scorer.env.action_size)
         self.velocity_commanded = list(scorer.env.command_ranges() or {}) == list(COMMAND_NAMES)
         self.tracking_terms = [f"reward/{name}" for name in TRACKING_TERMS]
@@ -66,9 +83,18 @@ class RuntimeEpisode:
         pipeline = state.pipeline_state
         self.robot.reset(np.asarray(pipeline.qpos, np.float64), np.asarray(pipeline.qvel, np.float64))
         self.controller.reset()
-        self.state: State = state
         self.steps = 0
-        self._clean = self.scorer.clean_observation(state)
+        self.state: State = self._scripted(state)
+        self._clean = self.scorer.clean_observation(self.state)
+
+    def _scripted(self, state: State) -> State:
+        """``state`` with the schedule's command for the coming step and, with pushes off, no pending push."""
+        info = dict(state.info)
+        if self.schedule is not None:
+            info["command"] = self.schedule.command_at(self.steps * self.scorer.env.dt).astype(np.float32)
+        if not self.pushes and "push_velocity" in info:
+            info["push_velocity"] = np.zeros(np.shape(info["push_velocity"]), np.float32)
+        return state.replace(info=info)
 
     @property
     def commanded(self) -> bool:
@@ -89,6 +115,9 @@ class RuntimeEpisode:
         self.robot.step(self.scorer.env.n_substeps)
         self.state, self._clean = self.scorer.transition(self.state, self.robot.data, self.robot.active_action, action)
         self.steps += 1
+        if self.scripted:
+            self.state = self._scripted(self.state)
+            self._clean = self.scorer.clean_observation(self.state)
         measured = None
         if self.velocity_commanded:
             linear, angular = self.robot.base_velocity()

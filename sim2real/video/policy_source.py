@@ -4,7 +4,9 @@
   in onnxruntime (its contract checked against the robot YAML and the task first).
 - ``--engine mujoco`` plays robots in MuJoCo C through the deployment runtime (observation builder,
   onnxruntime, safety filter), as ``sim2real sim2sim`` does; a run folder is exported to a temporary
-  ONNX file first, so what is rendered is what would be deployed.
+  ONNX file first, so what is rendered is what would be deployed. Only this engine takes a command
+  schedule (``--command-schedule``): it replaces the random commands and, unless asked to keep them,
+  the random pushes, so the video shows the policy tracking a known tour.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from sim.env import MjxEnv
 from sim.errors import ConfigError
 from sim2real.export import export_trained
 from sim2real.runtime.policy_runner import PolicyRunner, read_contract
 from sim2real.runtime.robot_spec import RobotSpec
+from sim2real.sim2sim.command_schedule import FLAG, CommandSchedule
 from sim2real.sim2sim.run import check_task_fits
 from sim2real.sim2sim.task_env import task_env
 from sim2real.training import TrainedRun, load_trained
@@ -43,6 +47,15 @@ class RolloutRequest:
     """Tiles."""
     seed: int
     """Seed of the episode draws."""
+    schedule: CommandSchedule | None = None
+    """Commands to play instead of the task's random ones (``--engine mujoco`` only)."""
+    keep_pushes: bool = False
+    """With a schedule, keep the task's random pushes (dropped by default)."""
+
+    @property
+    def pushes(self) -> bool:
+        """Whether the task's random pushes play: always without a schedule, on request with one."""
+        return self.schedule is None or self.keep_pushes
 
 
 def _torch_policy(trained: TrainedRun) -> BatchPolicy:
@@ -55,6 +68,10 @@ def _torch_policy(trained: TrainedRun) -> BatchPolicy:
     return act
 
 
+def _runtime_source(request: RolloutRequest, env: MjxEnv, task: str, policy: str) -> RuntimeSource:
+    return RuntimeSource(env, task, policy, request.num_envs, request.seed, request.schedule, request.pushes)
+
+
 def _from_run(request: RolloutRequest) -> tuple[RolloutSource, str]:
     trained = load_trained(request.policy, request.task)
     title = f"{trained.env_name} {trained.config.algo} {request.policy.name} ({request.engine})"
@@ -62,7 +79,7 @@ def _from_run(request: RolloutRequest) -> tuple[RolloutSource, str]:
         return MjxSource(trained.env, request.num_envs, _torch_policy(trained), request.seed), title
     with tempfile.TemporaryDirectory(prefix="sim2real-rollout-") as folder:
         onnx_file, _ = export_trained(trained, request.policy, Path(folder) / "policy.onnx")
-        source = RuntimeSource(trained.env, trained.env_name, str(onnx_file), request.num_envs, request.seed)
+        source = _runtime_source(request, trained.env, trained.env_name, str(onnx_file))
     return source, title
 
 
@@ -71,7 +88,7 @@ def _from_onnx(request: RolloutRequest) -> tuple[RolloutSource, str]:
     task, env = task_env(request.task or contract.task)
     title = f"{task} {request.policy.name} ({request.engine})"
     if request.engine == "mujoco":
-        return RuntimeSource(env, task, str(request.policy), request.num_envs, request.seed), title
+        return _runtime_source(request, env, task, str(request.policy)), title
     spec = RobotSpec.from_mapping(env.robot.config.model_dump(), str(env.robot.yaml_path))
     runner = PolicyRunner(request.policy, spec)
     check_task_fits(runner.contract, env, task, str(request.policy))
@@ -82,6 +99,11 @@ def open_rollout_source(request: RolloutRequest) -> tuple[RolloutSource, str]:
     """The source to record and a title for the video; one-line errors for a policy that cannot play."""
     if request.engine not in ENGINES:
         raise ConfigError.single("--engine", request.engine, f"unknown engine; choose one of: {', '.join(ENGINES)}")
+    if request.schedule is not None and request.engine != "mujoco":
+        message = "plays through the deployment runtime only; add --engine mujoco"
+        raise ConfigError.single(FLAG, request.schedule.text, message)
+    if request.keep_pushes and request.schedule is None:
+        raise ConfigError.single("--keep-pushes", "-", f"only matters with {FLAG} (without one, pushes always play)")
     policy = request.policy
     if policy.is_dir():
         return _from_run(request)  # load_trained names a folder with no or a damaged checkpoint

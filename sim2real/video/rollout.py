@@ -20,6 +20,7 @@ from sim.render import TiledRenderer
 from sim2real.video.mp4 import Mp4Writer, check_video_request
 from sim2real.video.pipeline import FramePipeline
 from sim2real.video.sources import RolloutSource
+from sim2real.video.travel import TravelMeter
 
 DEFAULT_FPS_CAP = 50.0
 """Without ``--fps``, frames come at the control rate or its largest whole fraction at or below this."""
@@ -100,6 +101,8 @@ class RolloutReport:
     """Seconds drawing tiles and captions (the render thread, overlapping the simulation)."""
     encode_s: float
     """Seconds the render thread spent handing frames to FFmpeg (which encodes in its own process)."""
+    travelled_m: tuple[float, ...]
+    """Per tile, the farthest planar distance (m) the base got from where its episode started."""
 
     @property
     def video_s(self) -> float:
@@ -122,15 +125,18 @@ class RolloutReport:
             "simulate_s": self.simulate_s,
             "render_s": self.render_s,
             "encode_s": self.encode_s,
+            "travelled_m": list(self.travelled_m),
         }
 
     def format(self) -> str:
-        """One readable line."""
+        """Two readable lines: the clip and its timing, then how far each tile's base travelled."""
+        travelled = ", ".join(f"{d:.2f}" for d in self.travelled_m)
         return (
             f"wrote {self.path}: {self.plan.frames} frames {self.width}x{self.height} at {self.plan.fps:g} fps "
             f"({self.video_s:g} s, {self.tiles} tiles) in {self.wall_s:.1f} s = {self.video_s / self.wall_s:.2f} s of "
             f"video per second (simulate {self.simulate_s:.1f} s, render {self.render_s:.1f} s, "
-            f"encode {self.encode_s:.1f} s; {self.setup_s:.1f} s of compiling and loading before)"
+            f"encode {self.encode_s:.1f} s; {self.setup_s:.1f} s of compiling and loading before)\n"
+            f"base travelled (farthest planar distance from its episode's start, per tile): {travelled} m"
         )
 
 
@@ -156,13 +162,16 @@ def record(source: RolloutSource, out: Path, settings: VideoSettings, title: str
         bar.reset()  # its rate and time left count from here
         started = time.perf_counter()
         simulate_s = 0.0
+        travel = TravelMeter(source.model, source.base_body, source.num_envs)
         for index in range(plan.frames):
             clock = time.perf_counter()
             if index == 0:
                 tiles = source.start()
+                travel.update(tiles)
             else:
                 for _ in range(plan.steps_per_frame):
                     tiles = source.step()
+                    travel.update(tiles)
             simulate_s += time.perf_counter() - clock
             pipeline.put(tiles)
             bar.update()
@@ -177,4 +186,5 @@ def record(source: RolloutSource, out: Path, settings: VideoSettings, title: str
         simulate_s=simulate_s,
         render_s=pipeline.render_s,
         encode_s=pipeline.encode_s,
+        travelled_m=tuple(travel.farthest_m),
     )

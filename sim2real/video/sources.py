@@ -26,6 +26,7 @@ from sim2real.runtime.policy_runner import PolicyRunner
 from sim2real.runtime.robot_spec import RobotSpec
 from sim2real.runtime.safety import SafetyFilter
 from sim2real.runtime.state import JointCommand
+from sim2real.sim2sim.command_schedule import CommandSchedule
 from sim2real.sim2sim.episode import RuntimeEpisode
 from sim2real.sim2sim.mujoco_robot import MujocoRobot
 from sim2real.sim2sim.run import check_task_fits
@@ -120,9 +121,21 @@ class MjxSource:
 class RuntimeSource:
     """Robots in MuJoCo C, each run by its own deployment runtime (policy runner + safety filter)."""
 
-    def __init__(self, env: MjxEnv, task: str, policy: str, num_envs: int, seed: int) -> None:
+    def __init__(
+        self,
+        env: MjxEnv,
+        task: str,
+        policy: str,
+        num_envs: int,
+        seed: int,
+        schedule: CommandSchedule | None = None,
+        pushes: bool = True,
+    ) -> None:
+        """Robots for ``policy`` on ``task``; ``schedule`` replaces random commands; ``pushes=False`` drops pushes."""
         self.num_envs, self.seed = num_envs, seed
         self.model, self.base_body, self.control_dt = env.mj_model, env.robot.config.base_body, env.dt
+        if schedule is not None:
+            schedule.check_fits(env.command_ranges(), task)
         spec = RobotSpec.from_mapping(env.robot.config.model_dump(), str(env.robot.yaml_path))
         scorer = TaskScorer(env)
         runners = [PolicyRunner(policy, spec) for _ in range(num_envs)]  # refuses a contract unfit for the robot
@@ -131,7 +144,8 @@ class RuntimeSource:
         for index, runner in enumerate(runners):
             controller = Controller(runner, SafetyFilter(spec, runner.contract.control_dt))
             robot = MujocoRobot(env.robot, env.mj_model, seed=seed + index)
-            self.episodes.append(RuntimeEpisode(scorer, robot, controller, noise_free=True))
+            episode = RuntimeEpisode(scorer, robot, controller, noise_free=True, schedule=schedule, pushes=pushes)
+            self.episodes.append(episode)
         self._keys = jax.random.split(jax.random.PRNGKey(seed), num_envs)
 
     def start(self) -> list[TileState]:

@@ -18,6 +18,8 @@ CARTPOLE_YAML = ROOT / "assets" / "robots" / "cartpole" / "robot.yaml"
 QUADRUPED_YAML = ROOT / "assets" / "robots" / "quadruped" / "robot.yaml"
 CARTPOLE_POLICY = ROOT / "assets" / "policies" / "cartpole_balance.onnx"
 """A FastTD3 cart-pole policy trained by ``make demo`` (400K env steps), shipped for the bridge tests."""
+QUADRUPED_WALKING_POLICY = ROOT / "assets" / "policies" / "quadruped_joystick_flat.onnx"
+"""The trained ``quadruped_joystick_flat`` walking policy, shipped for the walking tests over DDS."""
 
 _WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 _DOMAINS = itertools.count(20 + 40 * _WORKER)

@@ -138,6 +138,18 @@ def test_feet_phase_wants_both_feet_down_when_commanded_to_stand():
     assert value("feet_phase", standing(phase=0.25, foot_clearance=[0.09, 0.0])) < 0.05
 
 
+def test_trot_phase_is_one_when_each_diagonal_pair_follows_the_trot_clock():
+    trot = quadruped_joystick.trot_phase
+    four_feet = {"command": [0.5, 0.0, 0.0], "foot_clearance": [0.0] * 4}
+    height = quadruped_joystick.SWING_HEIGHT
+    assert float(trot(standing(**{**four_feet, "phase": 0.25, "foot_clearance": [height, 0, 0, height]}))) == 1.0
+    assert float(trot(standing(**{**four_feet, "phase": 0.75, "foot_clearance": [0, height, height, 0]}))) == 1.0
+    wrong_pair = standing(**{**four_feet, "phase": 0.25, "foot_clearance": [0, height, height, 0]})
+    assert float(trot(wrong_pair)) == pytest.approx(math.exp(-4 * height**2 / 0.004))
+    all_down_standing = standing(phase=0.25, foot_clearance=[0.0] * 4)
+    assert float(trot(all_down_standing)) == 1.0
+
+
 def test_feet_distance_penalizes_feet_closer_than_fifteen_centimetres():
     assert value("feet_distance", standing()) == 0.0
     assert value("feet_distance", standing(foot_xy=[[0.0, 0.05], [0.0, -0.05]])) == pytest.approx(0.05)
@@ -178,11 +190,16 @@ TESTED_LEGGED_TERMS = {
     "feet_phase",
     "feet_distance",
     "foot_tilt",
+    "trot_phase",
 }
 
 
 def test_every_weighted_term_of_every_task_is_pinned_by_a_test_here():
-    legged = set(REWARD_TERMS) | set(humanoid_joystick.HumanoidJoystick.TASK_TERMS)
+    legged = (
+        set(REWARD_TERMS)
+        | set(humanoid_joystick.HumanoidJoystick.TASK_TERMS)
+        | set(quadruped_joystick.QuadrupedJoystick.TASK_TERMS)
+    )
     assert legged == TESTED_LEGGED_TERMS
     assert set(quadruped_joystick.REWARD_WEIGHTS) <= legged
     assert set(humanoid_joystick.REWARD_WEIGHTS) <= legged
