@@ -36,16 +36,17 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 # The main job: validate the shipped assets, train the default task with FastTD3 (GPU if present,
-# CPU otherwise; a fresh run each time), evaluate it, export it to ONNX, run the exported policy in
-# MuJoCo C through the deployment runtime (sim2sim), then render its video and plot its learning curves.
-# Last, the shipped quadruped policy walks the 17 s `tour` command schedule through the same runtime.
+# CPU otherwise; a fresh run each time, stopped at its goal), evaluate it, export it to ONNX, run the
+# exported policy in MuJoCo C through the deployment runtime (sim2sim), then render its video and plot its
+# learning curves. Last, the shipped quadruped policy walks the 17 s `tour` command schedule through the
+# same runtime.
 DEMO_RUN := runs/demo-cartpole_balance-fasttd3
 DEMO_QUADRUPED := assets/policies/quadruped_joystick_flat.onnx
 DEMO_WALK := runs/demo-quadruped/walk.mp4
 demo: $(STAMP)
 	$(BIN)/sim2real validate assets/robots/*/robot.yaml
 	rm -rf $(DEMO_RUN)
-	$(BIN)/sim2real train --task cartpole_balance --algo fasttd3 --run-dir $(DEMO_RUN)
+	$(BIN)/sim2real train --task cartpole_balance --algo fasttd3 --run-dir $(DEMO_RUN) --until-goal
 	$(BIN)/sim2real eval $(DEMO_RUN) --episodes 16
 	$(BIN)/sim2real export $(DEMO_RUN) --out $(DEMO_RUN)/policy.onnx
 	$(BIN)/sim2real inspect $(DEMO_RUN)/policy.onnx

@@ -336,6 +336,8 @@ class Trainer:
             writer.add_scalar("train/episode_length", float(lengths[finished].mean()), step)
             postfix["return"] = f"{returns.mean():.1f}"
         writer.add_scalar("perf/env_steps_per_s", rate, step)
+        for name, values in self.state.info.get("curriculum", {}).items():
+            writer.add_scalar(f"curriculum/{name}", float(np.mean(np.asarray(values))), step)
         if self.evals:
             postfix["eval"] = f"{self.evals[-1].mean_return:.1f}"
         bar.set_postfix(postfix, refresh=False)

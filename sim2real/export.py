@@ -23,8 +23,10 @@ import torch
 from torch import nn
 
 from policies.agent import OffPolicyAgent
+from policies.checkpoint import CHECKPOINT_NAME
 from sim.env import MjxEnv
 from sim.errors import ConfigError
+from sim2real.baselines.brax_agents import PARAMS_FILE
 from sim2real.runtime.contract import (
     CONTRACT_KEY,
     INPUT_NAME,
@@ -159,5 +161,12 @@ def export_trained(trained: TrainedRun, run_dir: Path, out: Path) -> tuple[Path,
 
 
 def export_run(run_dir: Path, out: Path | None = None) -> tuple[Path, PolicyContract]:
-    """Export a run folder's latest policy (default ``RUN_DIR/policy.onnx``); returns the file and its contract."""
+    """Export a run folder's latest policy (default ``RUN_DIR/policy.onnx``); returns the file and its contract.
+
+    A Brax PPO run folder exports its deterministic policy the same way (:mod:`sim2real.baselines.brax_export`).
+    """
+    if (run_dir / PARAMS_FILE).exists() and not (run_dir / CHECKPOINT_NAME).exists():
+        from sim2real.baselines.brax_export import export_brax_run
+
+        return export_brax_run(run_dir, out)
     return export_trained(load_trained(run_dir), run_dir, out or run_dir / POLICY_NAME)

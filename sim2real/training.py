@@ -9,6 +9,7 @@ from typing import Any
 import jax
 import numpy as np
 import torch
+from torch.utils.tensorboard import SummaryWriter
 
 from policies.agent import OffPolicyAgent
 from policies.checkpoint import CHECKPOINT_NAME
@@ -36,9 +37,16 @@ from sim2real.baselines.brax_agents import (
     PARAMS_FILE,
     brax_settings,
     load_brax_policy,
+    log_brax_point,
+    save_brax_params,
     save_brax_run,
     train_brax,
+    write_brax_config,
 )
+from sim2real.baselines.brax_agents import (
+    EvalPoint as BraxEvalPoint,
+)
+from sim2real.bench.learn_bench import goal_for
 from sim2real.plot import EVAL_TAG, read_scalars
 from sim2real.rank_setup import RankStoppedError, join_ranks
 from tasks.registry import get_task, is_task_yaml, make_env, make_evaluation_env, task_yaml_overrides
@@ -64,6 +72,8 @@ class TrainRequest:
     """Show the progress bar."""
     launch: Launch | None = None
     """The torchrun launch of a ``--distributed`` run (None: one process)."""
+    until_goal: bool = False
+    """Stop at the first evaluation that meets the task's ``bench learn`` goal (the checkpoint is written then)."""
 
 
 def default_run_dir(config: TrainConfig) -> Path:
@@ -139,14 +149,17 @@ def train(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
     if request.algo in BRAX_ALGOS:
         if request.launch is not None:
             raise ConfigError.single("--distributed", str(request.algo), "Brax baselines train in one process")
+        if request.until_goal and request.algo != "brax_ppo":
+            raise ConfigError.single("--until-goal", str(request.algo), "Brax SAC trains to --total-steps; drop it")
         return train_brax_baseline(request)
     try:
         trainer = prepare_training(request)
     except (PeerLostError, RankStoppedError) as exc:
         rank = "" if request.launch is None else f"rank {request.launch.rank} of {request.launch.world_size}: "
         raise RunStoppedError(f"{rank}{exc}; stopped before training began, no checkpoint written") from None
+    stop_when = goal_for(trainer.config.task, None).met if request.until_goal else None
     try:
-        evals = trainer.run()
+        evals = trainer.run(stop_when)
     except (PeerLostError, RankStoppedError) as exc:
         raise RunStoppedError(trainer.stopped_report(str(exc))) from None
     trainer.ranks.close()
@@ -167,14 +180,46 @@ def train_brax_baseline(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
     run_dir = request.run_dir or Path("runs") / f"{request.task}-{algo}-s{seed}"
     if (run_dir / PARAMS_FILE).exists() or (run_dir / CHECKPOINT_NAME).exists():
         raise ConfigError.single(run_dir, "--run-dir", "already holds a run; choose another --run-dir")
-    settings = brax_settings(algo, cpu_sized=jax.default_backend() == "cpu")
+    settings = brax_settings(algo, cpu_sized=jax.default_backend() == "cpu", task=request.task)
     if "total_steps" in request.flags:
         settings["num_timesteps"] = request.flags["total_steps"]
     if "num_envs" in request.flags:
         settings["num_envs"] = request.flags["num_envs"]
-    run = train_brax(algo, make_env(request.task), settings, seed=seed)
-    save_brax_run(run_dir, algo, request.task, settings, seed, run)
-    return run_dir, [EvalPoint(p.env_steps, p.seconds, p.eval_return) for p in run.points]
+    env = make_env(request.task)
+    goal = goal_for(request.task, None)
+    limit = env.config.episode_length
+
+    def met(point: BraxEvalPoint) -> bool:
+        tracking = point.tracking if goal.metric == "tracking" else point.eval_return
+        falls_ok = not goal.no_falls or (point.episode_length or 0.0) >= limit
+        return tracking is not None and tracking >= goal.threshold and falls_ok
+
+    writer = SummaryWriter(str(run_dir))
+
+    def log(point: BraxEvalPoint) -> None:
+        log_brax_point(writer, point)
+        writer.flush()
+        write_brax_config(run_dir, algo, str(request.task), settings, seed, point)
+        if request.progress:
+            tracked = "" if point.tracking is None else f", tracking {point.tracking:.3f}"
+            length = "" if point.episode_length is None else f", episode length {point.episode_length:.0f}"
+            where = f"{point.env_steps:>12,} env steps, {point.seconds:7.0f} s"
+            print(f"{where}: return {point.eval_return:.2f}{tracked}{length}", flush=True)
+
+    try:
+        run = train_brax(
+            algo,
+            env,
+            settings,
+            seed=seed,
+            on_eval=log,
+            stop_when=met if request.until_goal else None,
+            on_params=lambda params: save_brax_params(run_dir, params),
+        )
+    finally:
+        writer.close()
+    save_brax_run(run_dir, algo, request.task, settings, seed, run, scalars=False)
+    return run_dir, [EvalPoint(p.env_steps, p.seconds, p.eval_return, p.tracking) for p in run.points]
 
 
 def evaluate_run(run_dir: Path, task: str | None, episodes: int, seed: int) -> dict[str, Any]:

@@ -27,6 +27,9 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import os
+import shlex
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +49,7 @@ from brax.training.agents.ppo import train as ppo
 from brax.training.agents.sac import networks as sac_networks
 from brax.training.agents.sac import train as sac
 
+from policies.provenance import git_sha
 from sim.env import MjxEnv
 from sim.errors import ConfigError
 from sim.yaml_io import read_yaml_mapping
@@ -100,6 +104,40 @@ CPU_SIZED_PPO: dict[str, Any] = {"num_envs": 256, "batch_size": 256, "num_miniba
 25 minutes on a 2-core CPU; with these (otherwise Playground's settings) Brax PPO first evaluated >= 900
 (996) after 295 s there."""
 
+LOCOMOTION_PPO: dict[str, Any] = {
+    "num_timesteps": 68_812_800,
+    "num_evals": 401,
+    "reward_scaling": 1.0,
+    "episode_length": 1000,
+    "normalize_observations": True,
+    "action_repeat": 1,
+    "unroll_length": 24,
+    "num_minibatches": 4,
+    "num_updates_per_batch": 5,
+    "discounting": 0.97,
+    "learning_rate": 1e-3,
+    "entropy_cost": 5e-3,
+    "num_envs": 1024,
+    "batch_size": 256,
+    "max_grad_norm": 1.0,
+    "num_eval_envs": 16,
+    "deterministic_eval": True,
+    "network_factory": {"policy_hidden_layer_sizes": (128, 128), "value_hidden_layer_sizes": (256, 256)},
+}
+"""Brax PPO on a legged joystick task, sized for a CPU: physics-bound (MJX steps ~5K control steps/s on two cores
+at 1024 envs) and learner-light, the regime of mjbatch's CPU PPO (1024 envs, 24-step unrolls, 5 epochs of 4
+minibatches, 2x128 policy, lr 1e-3, entropy 0.005) with Playground's Go1 discount (0.97), gradient clip 1.0,
+the value network on the privileged critic observation, and 16 deterministic evaluation episodes. An epoch is
+7 updates of 24,576 env steps (172,032 steps between evaluations, about a minute on two cores)."""
+
+TASK_PPO: dict[str, dict[str, Any]] = {
+    "quadruped_joystick_flat": LOCOMOTION_PPO,
+    "quadruped_joystick_rough": LOCOMOTION_PPO,
+    "humanoid_joystick_flat": LOCOMOTION_PPO,
+    "humanoid_joystick_rough": LOCOMOTION_PPO,
+}
+"""Task -> Brax PPO settings replacing the cart-pole's (tasks not listed take Playground's CartpoleBalance ones)."""
+
 _RESERVED = frozenset(
     {"environment", "eval_env", "seed", "progress_fn", "policy_params_fn", "wrap_env_fn", "randomization_fn"}
 )
@@ -114,12 +152,15 @@ CONFIG_FILE = "config.yaml"
 """File name of a saved run's recipe (task, algo, seed, settings)."""
 
 
-def brax_settings(algo: str, *, cpu_sized: bool) -> dict[str, Any]:
+def brax_settings(algo: str, *, cpu_sized: bool, task: str | None = None) -> dict[str, Any]:
     """Playground's CartpoleBalance settings for ``algo``, PPO resized for a small CPU if ``cpu_sized``.
 
-    SAC's settings are the same either way. The result is a fresh copy the caller may change.
+    PPO on a task of :data:`TASK_PPO` takes that task's settings instead. SAC's settings are the same either
+    way. The result is a fresh copy the caller may change.
     """
     _check_algo(algo)
+    if algo == "brax_ppo" and task in TASK_PPO:
+        return copy.deepcopy(TASK_PPO[task])
     settings = copy.deepcopy(PLAYGROUND_SETTINGS[algo])
     if cpu_sized and algo == "brax_ppo":
         settings.update(CPU_SIZED_PPO)
@@ -136,6 +177,10 @@ class EvalPoint:
     """Wall-clock seconds since training started, JIT and evaluations included."""
     eval_return: float
     """Mean undiscounted eval episode return (brax's ``eval/episode_reward``)."""
+    tracking: float | None = None
+    """Mean per-step ``tracking_lin_vel`` reward of the eval episodes, for tasks that track (at most 1)."""
+    episode_length: float | None = None
+    """Mean eval episode length in control steps (below the time limit when some episode fell)."""
 
 
 @dataclass
@@ -258,16 +303,26 @@ class _EvalRecorder:
     """Evaluations so far."""
     params: Any = None
     """The params brax last handed to ``policy_params_fn`` (PPO only; SAC has no such callback)."""
+    stop_when: Callable[[EvalPoint], bool] | None = None
+    """Also stop at the first evaluation this accepts."""
+    on_params: Callable[[Any], None] | None = None
+    """Told of the params of every policy brax is about to evaluate (e.g. to save them)."""
 
     def progress(self, step: int, metrics: Mapping[str, Any]) -> None:
         """Record an evaluation; raise :class:`_StopTrainingError` at the threshold or the time limit."""
         if "eval/episode_reward" not in metrics:
             return
-        point = EvalPoint(int(step), time.perf_counter() - self.start, float(metrics["eval/episode_reward"]))
+        length = float(metrics["eval/avg_episode_length"]) if "eval/avg_episode_length" in metrics else None
+        tracked = metrics.get("eval/episode_reward/tracking_lin_vel")
+        tracking = None if tracked is None or not length else float(tracked) / length
+        point = EvalPoint(
+            int(step), time.perf_counter() - self.start, float(metrics["eval/episode_reward"]), tracking, length
+        )
         self.points.append(point)
         if self.on_eval is not None:
             self.on_eval(point)
         hit = self.threshold is not None and point.eval_return >= self.threshold
+        hit = hit or (self.stop_when is not None and self.stop_when(point))
         if hit or (self.time_limit_s is not None and point.seconds >= self.time_limit_s):
             raise _StopTrainingError
 
@@ -275,6 +330,8 @@ class _EvalRecorder:
         """Keep the params of the policy brax is about to evaluate."""
         del step, make_policy
         self.params = params
+        if self.on_params is not None:
+            self.on_params(params)
 
     @property
     def reached(self) -> EvalPoint | None:
@@ -294,6 +351,8 @@ def train_brax(
     time_limit_s: float | None = None,
     num_evals: int | None = None,
     on_eval: Callable[[EvalPoint], None] | None = None,
+    stop_when: Callable[[EvalPoint], bool] | None = None,
+    on_params: Callable[[Any], None] | None = None,
 ) -> BraxRun:
     """Train Brax PPO or SAC on ``env`` with brax's own trainer; evaluate on another instance of the task.
 
@@ -309,6 +368,8 @@ def train_brax(
             epochs (PPO: ``num_envs * unroll_length * ... * max(num_resets_per_eval, 1)`` env steps at
             the least), so asking for more evaluations than that allows runs past ``num_timesteps``.
         on_eval: called with every :class:`EvalPoint` as it is recorded.
+        stop_when: stop at the first evaluation it accepts (besides ``threshold`` and ``time_limit_s``).
+        on_params: called with the params of every policy about to be evaluated (PPO only).
 
     Returns:
         The evaluations, the first one reaching ``threshold``, and the params and ``make_policy``.
@@ -323,7 +384,7 @@ def train_brax(
     if algo == "brax_sac":
         environment, eval_env = ActorObservationWrapper(env), ActorObservationWrapper(eval_env)
     networks = _network_factory(algo, settings)
-    recorder = _EvalRecorder(threshold, time_limit_s, on_eval)
+    recorder = _EvalRecorder(threshold, time_limit_s, on_eval, stop_when=stop_when, on_params=on_params)
     trainer = ppo.train if algo == "brax_ppo" else sac.train
     if algo == "brax_ppo":
         kwargs["policy_params_fn"] = recorder.keep_params
@@ -343,26 +404,64 @@ def train_brax(
     return BraxRun(points=recorder.points, reached=recorder.reached, params=params, make_policy=make_policy)
 
 
-def save_brax_run(run_dir: Path, algo: str, task: str, settings: dict[str, Any], seed: int, run: BraxRun) -> None:
-    """Write ``brax_params.pkl`` (when the run has params), ``config.yaml`` and TensorBoard scalars.
+def write_brax_config(
+    run_dir: Path, algo: str, task: str, settings: dict[str, Any], seed: int, last: EvalPoint | None
+) -> None:
+    """Write ``config.yaml``: the recipe (task, algo, seed, settings) and where the run stands (its last evaluation)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config = {
+        "task": task,
+        "algo": algo,
+        "seed": seed,
+        "settings": _plain(settings),
+        "env_steps": 0 if last is None else last.env_steps,
+        "train_seconds": 0.0 if last is None else round(last.seconds, 1),
+        "command": shlex.join(sys.argv),
+        "git_sha": git_sha(),
+        "device": f"cpu ({os.cpu_count()} cores)" if jax.default_backend() == "cpu" else jax.devices()[0].device_kind,
+    }
+    (run_dir / CONFIG_FILE).write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def save_brax_run(
+    run_dir: Path, algo: str, task: str, settings: dict[str, Any], seed: int, run: BraxRun, scalars: bool = True
+) -> None:
+    """Write ``brax_params.pkl`` (when the run has params), ``config.yaml`` and (``scalars``) TensorBoard scalars.
 
     TensorBoard gets ``eval/return_mean`` and ``eval/seconds`` (wall-clock since the start) at
-    step = env steps for every evaluation.
+    step = env steps for every evaluation, and the tracking reward and episode length where brax reports them.
     """
     from torch.utils.tensorboard import SummaryWriter  # torch is heavy; only saving needs it
 
-    run_dir.mkdir(parents=True, exist_ok=True)
     if run.params is not None:
-        brax_model.save_params(str(run_dir / PARAMS_FILE), run.params)
-    config = {"task": task, "algo": algo, "seed": seed, "settings": _plain(settings)}
-    (run_dir / CONFIG_FILE).write_text(yaml.safe_dump(config, sort_keys=False))
+        save_brax_params(run_dir, run.params)
+    write_brax_config(run_dir, algo, task, settings, seed, run.points[-1] if run.points else None)
+    if not scalars:
+        return
     writer = SummaryWriter(str(run_dir))
     try:
         for point in run.points:
-            writer.add_scalar("eval/return_mean", point.eval_return, global_step=point.env_steps)
-            writer.add_scalar("eval/seconds", point.seconds, global_step=point.env_steps)
+            log_brax_point(writer, point)
     finally:
         writer.close()
+
+
+def log_brax_point(writer: Any, point: EvalPoint) -> None:
+    """One evaluation as TensorBoard scalars at step = env steps (``writer``: a ``SummaryWriter``)."""
+    writer.add_scalar("eval/return_mean", point.eval_return, global_step=point.env_steps)
+    writer.add_scalar("eval/seconds", point.seconds, global_step=point.env_steps)
+    if point.tracking is not None:
+        writer.add_scalar("eval_terms/tracking_lin_vel", point.tracking, global_step=point.env_steps)
+    if point.episode_length is not None:
+        writer.add_scalar("eval/episode_length", point.episode_length, global_step=point.env_steps)
+
+
+def save_brax_params(run_dir: Path, params: Any) -> None:
+    """Write ``brax_params.pkl`` atomically (a temporary file renamed), so a killed run keeps its last params."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tmp = run_dir / f".{PARAMS_FILE}.tmp"
+    brax_model.save_params(str(tmp), params)
+    tmp.replace(run_dir / PARAMS_FILE)
 
 
 def load_brax_policy(run_dir: Path, env: MjxEnv) -> Callable[[jax.Array], jax.Array]:

@@ -107,7 +107,7 @@ def _ours(algo: str, task: str, goal: LearnGoal, time_limit_s: float, seed: int)
 def _brax(algo: str, task: str, goal: LearnGoal, time_limit_s: float, seed: int) -> LearnResult:
     if goal.metric != "return":
         raise ValueError(f"{algo} reports eval returns only; the {task} goal is {goal.describe()}")
-    settings = brax_settings(algo, cpu_sized=jax.default_backend() == "cpu")
+    settings = brax_settings(algo, cpu_sized=jax.default_backend() == "cpu", task=task)
     num_evals = max(2, settings["num_timesteps"] // BRAX_EVAL_EVERY[algo])
     run = train_brax(
         algo,

@@ -5,6 +5,7 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+import onnxruntime
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -23,6 +24,7 @@ from sim2real.baselines.brax_agents import (
     train_brax,
     wrap_for_brax,
 )
+from sim2real.export import export_run
 from tasks.registry import make_env
 
 EPISODE = 50
@@ -200,3 +202,17 @@ def test_brax_wrapping_restarts_episodes_fully_and_flags_time_outs_as_truncation
     assert ends == [5, 10] and not any(d.any() for i, d in enumerate(done) if i + 1 not in ends)
     assert all(truncation[i - 1].all() for i in ends)
     assert env_step[4].tolist() == [0, 0] and env_step[5].tolist() == [1, 1]  # our env's own counter restarts
+
+
+@pytest.mark.parametrize("trained", ["brax_ppo"], indirect=True)
+def test_a_brax_ppo_run_exports_to_onnx_matching_brax_to_1e5_with_its_contract(trained, env, tmp_path):
+    algo, run, _ = trained
+    save_brax_run(tmp_path, algo, "cartpole_balance", TINY[algo], 0, run)
+    path, contract = export_run(tmp_path, tmp_path / "ppo.onnx")
+    assert contract.task == "cartpole_balance" and contract.training["algo"] == "brax_ppo"
+    assert contract.training["env_steps"] == run.points[-1].env_steps
+    obs = 3.0 * jax.random.normal(jax.random.PRNGKey(0), (7, env.observation_size["actor"][0]))
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    actions = session.run(None, {session.get_inputs()[0].name: np.asarray(obs, np.float32)})[0]
+    expected = run.make_policy(run.params, deterministic=True)({"actor": obs}, jax.random.PRNGKey(5))[0]
+    np.testing.assert_allclose(actions, np.asarray(expected), atol=1e-5)

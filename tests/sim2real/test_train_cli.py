@@ -11,7 +11,8 @@ from pathlib import Path
 from matplotlib.image import imread
 
 from policies.checkpoint import load_checkpoint
-from tests.cli_runner import one_line_error, sim2real
+from sim2real.bench.learn_bench import LearnGoal
+from tests.cli_runner import in_process, one_line_error, sim2real
 
 TINY = Path(__file__).resolve().parents[1] / "data" / "train" / "tiny.yaml"
 
@@ -84,3 +85,22 @@ def test_resuming_under_a_changed_config_is_refused_naming_the_fields(tiny_run):
     line = one_line_error(sim2real("train", "--task", "cartpole_balance", "--run-dir", tiny_run))
     assert "--resume" in line
     assert (tiny_run / "checkpoint.pt").read_bytes() == before
+
+
+def test_until_goal_stops_at_the_first_evaluation_that_meets_the_goal_and_keeps_its_checkpoint(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr("sim2real.training.goal_for", lambda task, threshold: LearnGoal("return", -1e9))
+    run_dir = tmp_path / "until-goal"
+    flags = ["--task", "cartpole_balance", "--algo", "fasttd3", "--config", TINY, "--run-dir", run_dir]
+    result = in_process(capsys, "train", *flags, "--no-progress", "--until-goal")
+    assert result.returncode == 0, result.stderr
+    checkpoint = load_checkpoint(run_dir / "checkpoint.pt")
+    assert checkpoint["env_steps"] == 200  # the first evaluation (every 200 of the 400 steps) met the goal
+    assert checkpoint["evals"][-1][0] == 200
+
+
+def test_until_goal_is_refused_for_brax_baselines_in_one_line(tmp_path, capsys):
+    result = in_process(capsys, "train", "--task", "cartpole_balance", "--algo", "brax_ppo", "--until-goal")
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2 and len(lines) == 1 and "--until-goal" in lines[0], result.stderr

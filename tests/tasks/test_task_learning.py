@@ -14,6 +14,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from policies.train_config import resolve_train_config
 from policies.trainer import Trainer
+from sim2real.bench.learn_bench import goal_for
 
 CPU_RUN = {
     "num_envs": 64,
@@ -70,3 +71,16 @@ def test_fastsac_training_return_rises_over_200k_cpu_env_steps_without_diverging
     quarter = max(1, len(returns) // 4)
     first, last = returns[:quarter].mean(), returns[-quarter:].mean()
     assert last > first + MIN_RISE[task], (first, last, returns.round(2).tolist(), evals)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3 * 3600)
+def test_the_cpu_recipe_trains_the_quadruped_to_track_its_commands_with_no_falls(tmp_path):
+    """The quadruped's CPU preset (FastSAC, 32 envs), as ``sim2real train`` picks it without a GPU, reaches the
+    ``bench learn`` goal: mean tracking_lin_vel >= 0.8 with no falls in 16 evaluation episodes."""
+    goal = goal_for("quadruped_joystick_flat", None)
+    config = resolve_train_config(
+        "quadruped_joystick_flat", "fastsac", flags={"device": "cpu", "total_steps": 2_000_000}
+    )
+    evals = Trainer(config, tmp_path, progress=False).run(stop_when=goal.met)
+    assert goal.met(evals[-1]), [(p.env_steps, round(p.seconds), p.tracking, p.falls) for p in evals]
