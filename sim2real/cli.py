@@ -464,15 +464,15 @@ def _run_plot(cmd: PlotCmd) -> int:
 
 
 def _run_bench_learn(cmd: BenchLearnCmd) -> int:
-    from sim2real.bench.learn_bench import CONTENDERS, OURS, goal_for
+    from sim2real.bench.learn_bench import CONTENDERS, TRACKING_CONTENDERS, goal_for
 
     goal = goal_for(cmd.task, cmd.threshold)
-    contenders = tuple(cmd.only or (CONTENDERS if goal.metric == "return" else OURS))
+    contenders = tuple(cmd.only or (CONTENDERS if goal.metric == "return" else TRACKING_CONTENDERS))
     unknown = [name for name in contenders if name not in CONTENDERS]
     if unknown:
         raise ConfigError.single("--only", " ".join(unknown), f"unknown learner; choose from: {', '.join(CONTENDERS)}")
-    if goal.metric != "return" and set(contenders) - set(OURS):
-        others = " ".join(sorted(set(contenders) - set(OURS)))
+    if goal.metric != "return" and set(contenders) - set(TRACKING_CONTENDERS):
+        others = " ".join(sorted(set(contenders) - set(TRACKING_CONTENDERS)))
         raise ConfigError.single("--only", others, f"reports returns only; {cmd.task}'s goal is {goal.describe()}")
     time_limit_s = goal.time_limit_s if cmd.time_limit_s is None else cmd.time_limit_s
     if time_limit_s <= 0:

@@ -186,13 +186,7 @@ def train_brax_baseline(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
     if "num_envs" in request.flags:
         settings["num_envs"] = request.flags["num_envs"]
     env = make_env(request.task)
-    goal = goal_for(request.task, None)
-    limit = env.config.episode_length
-
-    def met(point: BraxEvalPoint) -> bool:
-        tracking = point.tracking if goal.metric == "tracking" else point.eval_return
-        falls_ok = not goal.no_falls or (point.episode_length or 0.0) >= limit
-        return tracking is not None and tracking >= goal.threshold and falls_ok
+    goal, limit = goal_for(request.task, None), env.config.episode_length
 
     writer = SummaryWriter(str(run_dir))
 
@@ -213,7 +207,7 @@ def train_brax_baseline(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
             settings,
             seed=seed,
             on_eval=log,
-            stop_when=met if request.until_goal else None,
+            stop_when=(lambda point: goal.met_by_brax(point, limit)) if request.until_goal else None,
             on_params=lambda params: save_brax_params(run_dir, params),
         )
     finally:

@@ -31,8 +31,8 @@ class BraxPPOPolicy(nn.Module):
 
     def __init__(self, normalizer: Any, policy: dict[str, Any], action_size: int) -> None:
         super().__init__()
-        self.register_buffer("mean", torch.as_tensor(np.asarray(normalizer.mean["actor"]), dtype=torch.float32))
-        self.register_buffer("std", torch.as_tensor(np.asarray(normalizer.std["actor"]), dtype=torch.float32))
+        self.register_buffer("mean", torch.tensor(np.array(normalizer.mean["actor"], dtype=np.float32)))
+        self.register_buffer("std", torch.tensor(np.array(normalizer.std["actor"], dtype=np.float32)))
         layers = policy["params"]
         names = sorted(layers, key=lambda name: int(name.rsplit("_", 1)[-1]))
         self.layers = nn.ModuleList()
@@ -40,7 +40,7 @@ class BraxPPOPolicy(nn.Module):
             kernel = np.asarray(layers[name]["kernel"], dtype=np.float32)
             linear = nn.Linear(kernel.shape[0], kernel.shape[1])
             linear.weight.data = torch.from_numpy(kernel.T.copy())
-            linear.bias.data = torch.as_tensor(np.asarray(layers[name]["bias"], dtype=np.float32))
+            linear.bias.data = torch.tensor(np.array(layers[name]["bias"], dtype=np.float32))
             self.layers.append(linear)
         self.action_size = action_size
 

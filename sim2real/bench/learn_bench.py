@@ -23,13 +23,16 @@ import jax
 
 from policies.train_config import resolve_train_config
 from policies.trainer import EvalPoint, Trainer
-from sim2real.baselines.brax_agents import brax_settings, train_brax
+from sim2real.baselines.brax_agents import TASK_PPO, brax_settings, train_brax
+from sim2real.baselines.brax_agents import EvalPoint as BraxEvalPoint
 from tasks.registry import make_env
 
 CONTENDERS = ("fasttd3", "fastsac", "brax_ppo", "brax_sac")
 """Every learner the bench can run."""
 OURS = ("fasttd3", "fastsac")
-"""Our learners (the only ones that report tracking rewards and falls)."""
+"""Our learners."""
+TRACKING_CONTENDERS = (*OURS, "brax_ppo")
+"""Learners that report tracking rewards and falls (Brax PPO through its eval metrics and episode lengths)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,12 @@ class LearnGoal:
         """Whether an evaluation meets the goal."""
         return self.value(point) >= self.threshold and (not self.no_falls or point.falls == 0)
 
+    def met_by_brax(self, point: BraxEvalPoint, episode_length: int) -> bool:
+        """Whether a Brax evaluation meets the goal (no falls: every eval episode ran ``episode_length`` steps)."""
+        value = point.eval_return if self.metric == "return" else point.tracking
+        complete = not self.no_falls or (point.episode_length or 0.0) >= episode_length
+        return value is not None and value >= self.threshold and complete
+
     def describe(self) -> str:
         """One line, e.g. ``tracking >= 0.8 with no falls``."""
         return f"eval {self.metric} >= {self.threshold:g}" + (" with no falls" if self.no_falls else "")
@@ -75,7 +84,8 @@ def goal_for(task: str, threshold: float | None) -> LearnGoal:
 
 
 BRAX_EVAL_EVERY = {"brax_ppo": 500_000, "brax_sac": 50_000}
-"""Env steps between Brax evaluations (brax rounds to whole training epochs)."""
+"""Env steps between Brax evaluations on the cart-pole (brax rounds to whole training epochs); the legged tasks'
+PPO settings (:data:`~sim2real.baselines.brax_agents.TASK_PPO`) set their own."""
 
 
 @dataclass(frozen=True)
@@ -105,21 +115,26 @@ def _ours(algo: str, task: str, goal: LearnGoal, time_limit_s: float, seed: int)
 
 
 def _brax(algo: str, task: str, goal: LearnGoal, time_limit_s: float, seed: int) -> LearnResult:
-    if goal.metric != "return":
-        raise ValueError(f"{algo} reports eval returns only; the {task} goal is {goal.describe()}")
     settings = brax_settings(algo, cpu_sized=jax.default_backend() == "cpu", task=task)
-    num_evals = max(2, settings["num_timesteps"] // BRAX_EVAL_EVERY[algo])
+    env = make_env(task)
+    limit = env.config.episode_length
+    if task not in TASK_PPO:
+        settings["num_evals"] = max(2, settings["num_timesteps"] // BRAX_EVAL_EVERY[algo])
     run = train_brax(
         algo,
-        make_env(task),
+        env,
         settings,
         seed=seed,
-        threshold=goal.threshold,
         time_limit_s=time_limit_s,
-        num_evals=num_evals,
+        stop_when=lambda p: goal.met_by_brax(p, limit),
     )
-    points = [(p.env_steps, p.seconds, p.eval_return, p.eval_return >= goal.threshold) for p in run.points]
+    points = [(p.env_steps, p.seconds, _brax_value(goal, p), goal.met_by_brax(p, limit)) for p in run.points]
     return _summary(algo, points)
+
+
+def _brax_value(goal: LearnGoal, point: BraxEvalPoint) -> float:
+    value = point.eval_return if goal.metric == "return" else point.tracking
+    return float("nan") if value is None else value
 
 
 def _summary(name: str, points: list[tuple[int, float, float, bool]]) -> LearnResult:

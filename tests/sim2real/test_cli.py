@@ -119,13 +119,25 @@ def test_bench_learn_judges_joystick_tasks_on_tracking_and_falls_not_return():
     from sim2real.bench.learn_bench import goal_for
 
     quadruped, humanoid = goal_for("quadruped_joystick_flat", None), goal_for("humanoid_joystick_flat", None)
-    assert (quadruped.metric, quadruped.threshold, quadruped.no_falls) == ("tracking", 0.8, False)
+    assert (quadruped.metric, quadruped.threshold, quadruped.no_falls) == ("tracking", 0.8, True)
     assert (humanoid.metric, humanoid.threshold, humanoid.no_falls) == ("tracking", 0.8, True)
+    assert quadruped.time_limit_s == humanoid.time_limit_s == 3600.0
     assert goal_for("cartpole_balance", None).threshold == 900.0
     assert goal_for("cartpole_balance", 500.0).threshold == 500.0
     tracking_well = EvalPoint(env_steps=1, seconds=1.0, mean_return=-3.0, tracking=0.85, falls=1)
-    assert quadruped.met(tracking_well) and not humanoid.met(tracking_well)
+    assert not quadruped.met(tracking_well) and not humanoid.met(tracking_well)
     assert humanoid.met(EvalPoint(1, 1.0, -3.0, 0.85, 0)) and not quadruped.met(EvalPoint(1, 1.0, 99.0, 0.5, 0))
+
+
+def test_a_brax_evaluation_meets_a_tracking_goal_only_with_every_episode_at_the_time_limit():
+    from sim2real.baselines.brax_agents import EvalPoint as BraxEvalPoint
+    from sim2real.bench.learn_bench import goal_for
+
+    goal = goal_for("quadruped_joystick_flat", None)
+    assert goal.met_by_brax(BraxEvalPoint(1, 1.0, 30.0, tracking=0.85, episode_length=1000.0), 1000)
+    assert not goal.met_by_brax(BraxEvalPoint(1, 1.0, 30.0, tracking=0.85, episode_length=990.0), 1000)
+    assert not goal.met_by_brax(BraxEvalPoint(1, 1.0, 30.0, tracking=0.75, episode_length=1000.0), 1000)
+    assert not goal.met_by_brax(BraxEvalPoint(1, 1.0, 30.0), 1000)
 
 
 def test_bench_learn_refuses_brax_on_a_task_judged_by_tracking(capsys):

@@ -14,7 +14,7 @@ from sim.errors import ConfigError
 from sim.robot_pose import home_qpos
 from sim.terrain_grid import grid_height_at, grid_heights, tile_centers
 from sim2real.sim2sim.scoring import TaskScorer
-from tasks.registry import get_task, load_task_yaml, make_env
+from tasks.registry import get_task, load_task_yaml, make_env, make_evaluation_env
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,11 @@ def test_rough_episodes_spawn_on_their_level_tile_at_home_height_above_the_groun
     heights = grid_heights(config.terrain)
     home_z = home_qpos(rough.robot)[2]
     for seed, level in [(0, 0), (1, 3), (2, 5)]:
-        curriculum = {"penalty_scale": jnp.asarray(0.5), "terrain_level": jnp.asarray(level)}
+        curriculum = {
+            "penalty_scale": jnp.asarray(0.5),
+            "command_scale": jnp.asarray(1.0),
+            "terrain_level": jnp.asarray(level),
+        }
         qpos, _, extra = rough.start_episode(jax.random.PRNGKey(seed), curriculum)
         xy = np.asarray(qpos[:2])
         distances = np.abs(centers[level] - xy).max(axis=1)
@@ -48,7 +52,7 @@ def test_rough_episodes_spawn_on_their_level_tile_at_home_height_above_the_groun
         assert np.allclose(extra["spawn_xy"], xy)
 
 
-def curriculum_after(env, level, walked, failed, commanded=1.0, steps=1000):
+def curriculum_after(env, level, walked, failed, commanded=1.0, steps=1000, tracking=0.5, command_scale=0.5):
     spawn = np.array([0.0, 0.0])
     qpos = home_qpos(env.robot)
     qpos[:2] = spawn + np.array([walked, 0.0])
@@ -57,7 +61,12 @@ def curriculum_after(env, level, walked, failed, commanded=1.0, steps=1000):
         "rng": jax.random.PRNGKey(0),
         "spawn_xy": jnp.asarray(spawn),
         "commanded_distance": jnp.asarray(commanded),
-        "curriculum": {"penalty_scale": jnp.asarray(0.7), "terrain_level": jnp.asarray(level)},
+        "tracking_sum": jnp.asarray(tracking * steps),
+        "curriculum": {
+            "penalty_scale": jnp.asarray(0.7),
+            "command_scale": jnp.asarray(command_scale),
+            "terrain_level": jnp.asarray(level),
+        },
     }
     return jax.device_get(env._next_curriculum(info, mjx_state(env, qpos), jnp.asarray(failed)))
 
@@ -81,6 +90,34 @@ def test_penalty_curriculum_rises_after_long_episodes_and_falls_after_short_ones
     assert float(long) == pytest.approx(0.7 + rule.step)
     assert float(short) == pytest.approx(0.7 - rule.step)
     assert float(middle) == pytest.approx(0.7)
+
+
+def test_command_curriculum_widens_after_a_tracked_full_episode_and_narrows_after_a_fall():
+    env = make_env("quadruped_joystick_flat", {"command_curriculum": {"start": 0.3, "step": 0.1, "raise_above": 0.7}})
+
+    def scale(**kwargs):
+        return float(curriculum_after(env, 0, walked=0.0, **kwargs)["command_scale"])
+
+    assert scale(failed=False, tracking=0.9) == pytest.approx(0.6)
+    assert scale(failed=False, tracking=0.5) == pytest.approx(0.5)  # ran its time but tracked poorly
+    assert scale(failed=False, tracking=0.9, steps=600) == pytest.approx(0.5)  # cut short, not a time-out
+    assert scale(failed=True, tracking=0.9, steps=600) == pytest.approx(0.4)
+    assert scale(failed=True, command_scale=0.3) == pytest.approx(0.3)  # never below start
+    assert scale(failed=False, tracking=0.9, command_scale=1.0) == pytest.approx(1.0)  # never above 1
+
+
+def test_command_curriculum_scales_the_drawn_commands_and_evaluation_uses_the_full_ranges():
+    overrides = {"command_curriculum": {"start": 0.3}, "commands": {"standing_fraction": 0.0}}
+    env = make_env("quadruped_joystick_flat", overrides)
+    curriculum = env.initial_curriculum(jax.random.PRNGKey(1))
+    assert float(curriculum["command_scale"]) == pytest.approx(0.3)
+    ranges = np.array(list(env.command_ranges().values()))
+    for seed in range(20):
+        _, _, extra = env.start_episode(jax.random.PRNGKey(seed), curriculum)
+        assert (np.abs(np.asarray(extra["command"])) <= 0.3 * np.abs(ranges).max(axis=1) + 1e-6).all()
+    evaluation = make_evaluation_env("quadruped_joystick_flat", overrides)
+    assert float(evaluation.initial_curriculum(jax.random.PRNGKey(1))["command_scale"]) == 1.0
+    assert evaluation.config.commands.standing_fraction == 0.0  # the rest of the overrides stand
 
 
 def test_commands_are_redrawn_during_episodes_and_pushes_come_on_schedule():
