@@ -15,7 +15,7 @@ SHIPPED = Path(__file__).resolve().parents[2] / "assets" / "policies" / "quadrup
 def test_shipped_quadruped_policy_names_the_command_seed_and_time_that_trained_it():
     metadata = {prop.key: prop.value for prop in onnx.load(str(SHIPPED)).metadata_props}
     training = json.loads(metadata[CONTRACT_KEY])["training"]
-    assert training["task"] == "quadruped_joystick_flat" and training["algo"] in ("fastsac", "fasttd3")
+    assert training["task"] == "quadruped_joystick_flat" and training["algo"] in ("fastsac", "fasttd3", "brax_ppo")
     assert "sim2real train" in training["command"] and "--task quadruped_joystick_flat" in training["command"]
     assert isinstance(training["seed"], int) and training["train_seconds"] > 0 and training["env_steps"] > 0
     assert training["device"].startswith("cpu")

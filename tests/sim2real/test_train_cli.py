@@ -100,7 +100,7 @@ def test_until_goal_stops_at_the_first_evaluation_that_meets_the_goal_and_keeps_
     assert checkpoint["evals"][-1][0] == 200
 
 
-def test_until_goal_is_refused_for_brax_baselines_in_one_line(tmp_path, capsys):
-    result = in_process(capsys, "train", "--task", "cartpole_balance", "--algo", "brax_ppo", "--until-goal")
+def test_until_goal_is_refused_for_brax_sac_in_one_line(tmp_path, capsys):
+    result = in_process(capsys, "train", "--task", "cartpole_balance", "--algo", "brax_sac", "--until-goal")
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 2 and len(lines) == 1 and "--until-goal" in lines[0], result.stderr

@@ -153,10 +153,10 @@ def test_mirror_maps_are_signed_permutations_that_undo_themselves(task):
         assert np.allclose(sign * once[index], x), f"{key}: mirroring twice is not the identity"
 
 
-def test_humanoid_actor_sees_a_gait_clock_and_the_quadruped_does_not():
+def test_humanoid_and_quadruped_actors_see_their_gait_clocks():
     humanoid, quadruped = make_env("humanoid_joystick_flat"), make_env("quadruped_joystick_flat")
     assert [t.name for t in humanoid.actor_terms()][-1] == "gait_phase"
-    assert "gait_phase" not in [t.name for t in quadruped.actor_terms()]
+    assert [(t.name, t.period_steps) for t in quadruped.actor_terms()][-1] == ("gait_phase", 25)
     assert "base_lin_vel" not in [t.kind for t in humanoid.actor_terms()]
 
 
@@ -205,7 +205,7 @@ def test_the_actor_mirror_map_is_the_observation_of_the_mirrored_robot(task):
         mirrored_info = {
             "command": jnp.asarray(command * np.array([1.0, -1.0, -1.0])),
             "last_action": jnp.asarray(action_sign * action[action_index]),
-            "step": jnp.asarray(7 + period // 2),
+            "step": jnp.asarray(7 + period / 2),  # half a period (the trot clock's is 12.5 steps)
         }
         obs = np.asarray(env.actor_layout(mjx_state(env, qpos, qvel), info))
         mirrored = np.asarray(env.actor_layout(mjx_state(env, *reflected(env, qpos, qvel)), mirrored_info))
