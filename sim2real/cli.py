@@ -214,7 +214,7 @@ class BenchBridgeCmd:
     policy: Path | None = None
     """Exported .onnx to run (default: an untrained quadruped FastSAC policy, which stands still)."""
     seconds: float = 60.0
-    """Length of the run."""
+    """Length of the timed window, counted from the bridge turning ACTIVE (start-up and stand-up come before it)."""
     state_rate_hz: float = 200.0
     """Rate of the emulator's /joint_states (1000 for a 1 kHz stream)."""
     json: bool = False

@@ -230,6 +230,8 @@ class PolicyBridge(Node):
     def _publish_mode(self, mode: Mode) -> None:
         if mode is not self._published_mode:
             self.mode_pub.publish(String(data=str(mode)))
+            change = f"{self._published_mode} -> {mode}" if self._published_mode is not None else str(mode)
+            self.get_logger().info(f"mode {change}")
             self._published_mode = mode
 
     def _publish_diagnostics(self) -> None:

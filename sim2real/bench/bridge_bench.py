@@ -35,6 +35,10 @@ ROS_PACKAGE = Path(__file__).resolve().parents[2] / "ros"
 """The ROS package's source folder (its ``config/`` holds the per-robot parameter files)."""
 
 
+STARTUP_TIMEOUT_S = 120.0
+"""How long the emulator and bridge may take to start and stand the robot up before the timed window."""
+
+
 @dataclass(frozen=True)
 class Percentiles:
     """p50, p99 and max of one series, in milliseconds."""
@@ -114,6 +118,19 @@ def _stop(process: subprocess.Popen, timeout: float = 15.0) -> int:
     return process.returncode
 
 
+def _wait_until_active(bridge: subprocess.Popen, log: Path, timeout: float = STARTUP_TIMEOUT_S) -> None:
+    """Block until the bridge logs its change to ACTIVE, so the timed window holds only ACTIVE ticks."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if "-> ACTIVE" in log.read_text():
+            return
+        if bridge.poll() is not None:
+            lines = log.read_text().strip().splitlines()
+            raise RuntimeError(f"the bridge exited with {bridge.returncode} before ACTIVE: {lines[-1:]}")
+        time.sleep(0.05)
+    raise RuntimeError(f"the bridge did not reach ACTIVE within {timeout:g} s; its log ends {log.read_text()[-300:]!r}")
+
+
 def _percentiles(summary: dict[str, dict[str, float]], name: str) -> Percentiles:
     row = summary.get(name, {"p50": float("nan"), "p99": float("nan"), "max": float("nan"), "count": 0})
     return Percentiles(1000 * row["p50"], 1000 * row["p99"], 1000 * row["max"], int(row["count"]))
@@ -122,7 +139,7 @@ def _percentiles(summary: dict[str, dict[str, float]], name: str) -> Percentiles
 def run_bridge_bench(
     robot_yaml: Path, robot: str, policy: Path, seconds: float, state_rate_hz: float, domain_id: int | None = None
 ) -> BridgeBenchResult:
-    """Run emulator + bridge for ``seconds`` after the bridge's first tick; read the bridge's statistics."""
+    """Run emulator + bridge for ``seconds`` after the bridge turns ACTIVE; read the bridge's statistics."""
     from sim2real.runtime import read_contract
 
     contract = read_contract(policy)
@@ -148,6 +165,7 @@ def run_bridge_bench(
             ),
         }
         try:
+            _wait_until_active(processes["policy_bridge"], Path(folder) / "policy_bridge.log")
             time.sleep(seconds)
         finally:
             codes = {name: _stop(process) for name, process in processes.items()}
