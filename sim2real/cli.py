@@ -93,6 +93,9 @@ class TrainCmd:
     until_goal: bool = False
     """Stop at the first evaluation meeting the task's goal (bench learn's: cart-pole return 900, joystick
     tracking 0.8 with no falls); the checkpoint is written then."""
+    init_from: Path | None = None
+    """brax_ppo only: start from this Brax PPO run's params (same task and networks); steps and seconds
+    count on from its own, and its provenance is kept in the new run's config.yaml."""
 
 
 @dataclass
@@ -421,7 +424,16 @@ def _run_train(cmd: TrainCmd) -> int:
         if value is not None
     }
     request = TrainRequest(
-        cmd.task, cmd.algo, flags, cmd.config, cmd.run_dir, cmd.resume, cmd.progress, launch, cmd.until_goal
+        cmd.task,
+        cmd.algo,
+        flags,
+        cmd.config,
+        cmd.run_dir,
+        cmd.resume,
+        cmd.progress,
+        launch,
+        cmd.until_goal,
+        cmd.init_from,
     )
     try:
         run_dir, evals = train(request)

@@ -36,6 +36,7 @@ from sim2real.baselines.brax_agents import (
     CONFIG_FILE,
     PARAMS_FILE,
     brax_settings,
+    brax_start,
     load_brax_policy,
     log_brax_point,
     save_brax_params,
@@ -74,6 +75,8 @@ class TrainRequest:
     """The torchrun launch of a ``--distributed`` run (None: one process)."""
     until_goal: bool = False
     """Stop at the first evaluation that meets the task's ``bench learn`` goal (the checkpoint is written then)."""
+    init_from: Path | None = None
+    """A Brax PPO run whose params this Brax PPO run starts from (its steps and seconds count on)."""
 
 
 def default_run_dir(config: TrainConfig) -> Path:
@@ -151,7 +154,11 @@ def train(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
             raise ConfigError.single("--distributed", str(request.algo), "Brax baselines train in one process")
         if request.until_goal and request.algo != "brax_ppo":
             raise ConfigError.single("--until-goal", str(request.algo), "Brax SAC trains to --total-steps; drop it")
+        if request.init_from is not None and request.algo != "brax_ppo":
+            raise ConfigError.single("--init-from", str(request.algo), "only brax_ppo starts from saved params")
         return train_brax_baseline(request)
+    if request.init_from is not None:
+        raise ConfigError.single("--init-from", str(request.algo), "is for brax_ppo; use --resume for this learner")
     try:
         trainer = prepare_training(request)
     except (PeerLostError, RankStoppedError) as exc:
@@ -185,6 +192,7 @@ def train_brax_baseline(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
         settings["num_timesteps"] = request.flags["total_steps"]
     if "num_envs" in request.flags:
         settings["num_envs"] = request.flags["num_envs"]
+    start, parent = brax_start(request.init_from, request.task, settings) if request.init_from else (None, None)
     env = make_env(request.task)
     goal, limit = goal_for(request.task, None), env.config.episode_length
 
@@ -193,7 +201,7 @@ def train_brax_baseline(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
     def log(point: BraxEvalPoint) -> None:
         log_brax_point(writer, point)
         writer.flush()
-        write_brax_config(run_dir, algo, str(request.task), settings, seed, point)
+        write_brax_config(run_dir, algo, str(request.task), settings, seed, point, parent)
         if request.progress:
             tracked = "" if point.tracking is None else f", tracking {point.tracking:.3f}"
             length = "" if point.episode_length is None else f", episode length {point.episode_length:.0f}"
@@ -209,10 +217,11 @@ def train_brax_baseline(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
             on_eval=log,
             stop_when=(lambda point: goal.met_by_brax(point, limit)) if request.until_goal else None,
             on_params=lambda params: save_brax_params(run_dir, params),
+            start=start,
         )
     finally:
         writer.close()
-    save_brax_run(run_dir, algo, request.task, settings, seed, run, scalars=False)
+    save_brax_run(run_dir, algo, request.task, settings, seed, run, scalars=False, init_from=parent)
     return run_dir, [EvalPoint(p.env_steps, p.seconds, p.eval_return, p.tracking) for p in run.points]
 
 

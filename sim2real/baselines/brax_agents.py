@@ -183,6 +183,18 @@ class EvalPoint:
     """Mean eval episode length in control steps (below the time limit when some episode fell)."""
 
 
+@dataclass(frozen=True)
+class BraxStart:
+    """Where a Brax PPO run that starts from another run's params begins (``sim2real train --init-from``)."""
+
+    params: Any
+    """The parent run's params (normalizer, policy, value), as :func:`load_brax_params` reads them."""
+    env_steps: int
+    """The parent run's env steps: this run's evaluations count on from here."""
+    seconds: float
+    """The parent run's training seconds: this run's evaluations count on from here."""
+
+
 @dataclass
 class BraxRun:
     """What :func:`train_brax` returns."""
@@ -307,6 +319,10 @@ class _EvalRecorder:
     """Also stop at the first evaluation this accepts."""
     on_params: Callable[[Any], None] | None = None
     """Told of the params of every policy brax is about to evaluate (e.g. to save them)."""
+    offset_steps: int = 0
+    """Env steps trained before this process (a run started from another's params)."""
+    offset_seconds: float = 0.0
+    """Training seconds before this process; ``time_limit_s`` counts this process's seconds only."""
 
     def progress(self, step: int, metrics: Mapping[str, Any]) -> None:
         """Record an evaluation; raise :class:`_StopTrainingError` at the threshold or the time limit."""
@@ -315,15 +331,20 @@ class _EvalRecorder:
         length = float(metrics["eval/avg_episode_length"]) if "eval/avg_episode_length" in metrics else None
         tracked = metrics.get("eval/episode_reward/tracking_lin_vel")
         tracking = None if tracked is None or not length else float(tracked) / length
+        elapsed = time.perf_counter() - self.start
         point = EvalPoint(
-            int(step), time.perf_counter() - self.start, float(metrics["eval/episode_reward"]), tracking, length
+            self.offset_steps + int(step),
+            self.offset_seconds + elapsed,
+            float(metrics["eval/episode_reward"]),
+            tracking,
+            length,
         )
         self.points.append(point)
         if self.on_eval is not None:
             self.on_eval(point)
         hit = self.threshold is not None and point.eval_return >= self.threshold
         hit = hit or (self.stop_when is not None and self.stop_when(point))
-        if hit or (self.time_limit_s is not None and point.seconds >= self.time_limit_s):
+        if hit or (self.time_limit_s is not None and elapsed >= self.time_limit_s):
             raise _StopTrainingError
 
     def keep_params(self, step: int, make_policy: Any, params: Any) -> None:
@@ -353,6 +374,7 @@ def train_brax(
     on_eval: Callable[[EvalPoint], None] | None = None,
     stop_when: Callable[[EvalPoint], bool] | None = None,
     on_params: Callable[[Any], None] | None = None,
+    start: BraxStart | None = None,
 ) -> BraxRun:
     """Train Brax PPO or SAC on ``env`` with brax's own trainer; evaluate on another instance of the task.
 
@@ -370,6 +392,7 @@ def train_brax(
         on_eval: called with every :class:`EvalPoint` as it is recorded.
         stop_when: stop at the first evaluation it accepts (besides ``threshold`` and ``time_limit_s``).
         on_params: called with the params of every policy about to be evaluated (PPO only).
+        start: begin from another run's params (PPO only); evaluations count on from its steps and seconds.
 
     Returns:
         The evaluations, the first one reaching ``threshold``, and the params and ``make_policy``.
@@ -384,10 +407,15 @@ def train_brax(
     if algo == "brax_sac":
         environment, eval_env = ActorObservationWrapper(env), ActorObservationWrapper(eval_env)
     networks = _network_factory(algo, settings)
+    if start is not None and algo != "brax_ppo":
+        raise ValueError(f"only brax_ppo starts from saved params, not {algo}")
     recorder = _EvalRecorder(threshold, time_limit_s, on_eval, stop_when=stop_when, on_params=on_params)
     trainer = ppo.train if algo == "brax_ppo" else sac.train
     if algo == "brax_ppo":
         kwargs["policy_params_fn"] = recorder.keep_params
+    if start is not None:
+        kwargs["restore_params"] = start.params
+        recorder.offset_steps, recorder.offset_seconds = start.env_steps, start.seconds
     try:
         _, params, _ = trainer(
             environment=environment,
@@ -405,9 +433,19 @@ def train_brax(
 
 
 def write_brax_config(
-    run_dir: Path, algo: str, task: str, settings: dict[str, Any], seed: int, last: EvalPoint | None
+    run_dir: Path,
+    algo: str,
+    task: str,
+    settings: dict[str, Any],
+    seed: int,
+    last: EvalPoint | None,
+    init_from: dict[str, Any] | None = None,
 ) -> None:
-    """Write ``config.yaml``: the recipe (task, algo, seed, settings) and where the run stands (its last evaluation)."""
+    """Write ``config.yaml``: the recipe (task, algo, seed, settings) and where the run stands (its last evaluation).
+
+    ``init_from`` (a run started from another's params) records the parent: its folder, steps, seconds and
+    command; ``env_steps`` and ``train_seconds`` then count the parent's too.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     config = {
         "task": task,
@@ -420,11 +458,20 @@ def write_brax_config(
         "git_sha": git_sha(),
         "device": f"cpu ({os.cpu_count()} cores)" if jax.default_backend() == "cpu" else jax.devices()[0].device_kind,
     }
+    if init_from is not None:
+        config["init_from"] = init_from
     (run_dir / CONFIG_FILE).write_text(yaml.safe_dump(config, sort_keys=False))
 
 
 def save_brax_run(
-    run_dir: Path, algo: str, task: str, settings: dict[str, Any], seed: int, run: BraxRun, scalars: bool = True
+    run_dir: Path,
+    algo: str,
+    task: str,
+    settings: dict[str, Any],
+    seed: int,
+    run: BraxRun,
+    scalars: bool = True,
+    init_from: dict[str, Any] | None = None,
 ) -> None:
     """Write ``brax_params.pkl`` (when the run has params), ``config.yaml`` and (``scalars``) TensorBoard scalars.
 
@@ -435,7 +482,7 @@ def save_brax_run(
 
     if run.params is not None:
         save_brax_params(run_dir, run.params)
-    write_brax_config(run_dir, algo, task, settings, seed, run.points[-1] if run.points else None)
+    write_brax_config(run_dir, algo, task, settings, seed, run.points[-1] if run.points else None, init_from)
     if not scalars:
         return
     writer = SummaryWriter(str(run_dir))
@@ -464,18 +511,18 @@ def save_brax_params(run_dir: Path, params: Any) -> None:
     tmp.replace(run_dir / PARAMS_FILE)
 
 
-def load_brax_policy(run_dir: Path, env: MjxEnv) -> Callable[[jax.Array], jax.Array]:
-    """The deterministic policy of a saved run: a batch of actor observations -> a batch of actions.
+def read_brax_run(run_dir: Path) -> tuple[dict[str, Any], Any]:
+    """A saved run's ``config.yaml`` (checked: a brax algo and its settings) and its ``brax_params.pkl``.
 
-    Rebuilds brax's networks from ``config.yaml`` and loads ``brax_params.pkl``; a missing or unreadable
-    file, or params that do not fit ``env``, raise :class:`ConfigError`.
+    A missing or unreadable file raises :class:`ConfigError` naming it.
     """
     config_path = run_dir / CONFIG_FILE
     config = read_yaml_mapping(config_path)
-    algo, settings = config.get("algo"), config.get("settings")
-    if algo not in BRAX_ALGOS:
-        raise ConfigError.single(config_path, "algo", f"must be one of {', '.join(BRAX_ALGOS)}, got {algo!r}")
-    if not isinstance(settings, dict):
+    if config.get("algo") not in BRAX_ALGOS:
+        raise ConfigError.single(
+            config_path, "algo", f"must be one of {', '.join(BRAX_ALGOS)}, got {config.get('algo')!r}"
+        )
+    if not isinstance(config.get("settings"), dict):
         raise ConfigError.single(config_path, "settings", "must be a mapping of brax train settings")
     params_path = run_dir / PARAMS_FILE
     if not params_path.is_file():
@@ -488,6 +535,41 @@ def load_brax_policy(run_dir: Path, env: MjxEnv) -> Callable[[jax.Array], jax.Ar
         raise ConfigError.single(
             params_path, "-", f"not a brax params pickle ({type(exc).__name__}); train and save the run again"
         ) from None
+    return config, params
+
+
+def brax_start(run_dir: Path, task: str, settings: dict[str, Any]) -> tuple[BraxStart, dict[str, Any]]:
+    """Where a Brax PPO run that starts from ``run_dir``'s params begins, and the parent as ``config.yaml`` records it.
+
+    The parent must be a Brax PPO run of the same task with the same network sizes; otherwise
+    :class:`ConfigError` names the mismatch.
+    """
+    config, params = read_brax_run(run_dir)
+    config_path = run_dir / CONFIG_FILE
+    if config["algo"] != "brax_ppo":
+        raise ConfigError.single(config_path, "algo", f"is {config['algo']}; --init-from takes a brax_ppo run")
+    if config.get("task") != task:
+        wrong = f"is {config.get('task')!r}, not {task!r}; start from a {task} run"
+        raise ConfigError.single(config_path, "task", wrong)
+    networks = _plain(settings).get("network_factory")
+    if config["settings"].get("network_factory") != networks:
+        wrong = f"differs from this run's {networks}; start from a run of this recipe"
+        raise ConfigError.single(config_path, "settings.network_factory", wrong)
+    env_steps, seconds = int(config.get("env_steps", 0)), float(config.get("train_seconds", 0.0))
+    parent = {"run_dir": str(run_dir), "env_steps": env_steps, "train_seconds": seconds}
+    parent.update({key: config[key] for key in ("command", "git_sha", "device", "init_from") if key in config})
+    return BraxStart(params, env_steps, seconds), parent
+
+
+def load_brax_policy(run_dir: Path, env: MjxEnv) -> Callable[[jax.Array], jax.Array]:
+    """The deterministic policy of a saved run: a batch of actor observations -> a batch of actions.
+
+    Rebuilds brax's networks from ``config.yaml`` and loads ``brax_params.pkl``; a missing or unreadable
+    file, or params that do not fit ``env``, raise :class:`ConfigError`.
+    """
+    config, params = read_brax_run(run_dir)
+    algo, settings = config["algo"], config["settings"]
+    params_path = run_dir / PARAMS_FILE
     networks = _network_factory(algo, settings)
     make_policy = _make_policy_fn(algo, env, networks, bool(settings.get("normalize_observations", False)))
     key = jax.random.PRNGKey(0)

@@ -19,6 +19,7 @@ from sim2real.baselines.brax_agents import (
     _StopTrainingError,
     _train_kwargs,
     brax_settings,
+    brax_start,
     load_brax_policy,
     save_brax_run,
     train_brax,
@@ -216,3 +217,36 @@ def test_a_brax_ppo_run_exports_to_onnx_matching_brax_to_1e5_with_its_contract(t
     actions = session.run(None, {session.get_inputs()[0].name: np.asarray(obs, np.float32)})[0]
     expected = run.make_policy(run.params, deterministic=True)({"actor": obs}, jax.random.PRNGKey(5))[0]
     np.testing.assert_allclose(actions, np.asarray(expected), atol=1e-5)
+
+
+@pytest.mark.parametrize("trained", ["brax_ppo"], indirect=True)
+def test_a_ppo_run_started_from_saved_params_trains_on_from_them_and_counts_on_from_their_steps(trained, env, tmp_path):
+    algo, run, _ = trained
+    save_brax_run(tmp_path, algo, "cartpole_balance", TINY[algo], 0, run)
+    start, parent = brax_start(tmp_path, "cartpole_balance", TINY[algo])
+    assert parent["run_dir"] == str(tmp_path) and parent["env_steps"] == run.points[-1].env_steps
+    handed = []
+    child = train_brax(algo, env, TINY[algo], seed=1, start=start, on_params=handed.append)
+    for restored, saved in zip(jax.tree.leaves(handed[0]), jax.tree.leaves(run.params), strict=True):
+        np.testing.assert_array_equal(np.asarray(restored), np.asarray(saved))  # the first eval is the parent's policy
+    steps = [p.env_steps for p in child.points]
+    assert steps[0] == run.points[-1].env_steps and steps[-1] >= steps[0] + TINY[algo]["num_timesteps"]
+    assert child.points[0].seconds > run.points[-1].seconds
+
+
+@pytest.mark.parametrize("trained", ["brax_ppo"], indirect=True)
+@pytest.mark.parametrize(
+    ("task", "settings", "culprit"),
+    [
+        ("cartpole_swingup", TINY["brax_ppo"], "task"),
+        ("cartpole_balance", brax_settings("brax_ppo", cpu_sized=True), "network_factory"),
+    ],
+)
+def test_a_parent_run_of_another_task_or_other_networks_is_refused_in_one_line(
+    trained, task, settings, culprit, tmp_path
+):
+    algo, run, _ = trained
+    save_brax_run(tmp_path, algo, "cartpole_balance", TINY[algo], 0, run, scalars=False)
+    with pytest.raises(ConfigError, match=culprit) as err:
+        brax_start(tmp_path, task, settings)
+    assert len(str(err.value).splitlines()) == 1

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from matplotlib.image import imread
 
 from policies.checkpoint import load_checkpoint
@@ -104,3 +105,19 @@ def test_until_goal_is_refused_for_brax_sac_in_one_line(tmp_path, capsys):
     result = in_process(capsys, "train", "--task", "cartpole_balance", "--algo", "brax_sac", "--until-goal")
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 2 and len(lines) == 1 and "--until-goal" in lines[0], result.stderr
+
+
+@pytest.mark.parametrize("algo", ["fasttd3", "brax_sac"])
+def test_init_from_is_refused_in_one_line_for_learners_other_than_brax_ppo(algo, tmp_path, capsys):
+    result = in_process(capsys, "train", "--task", "cartpole_balance", "--algo", algo, "--init-from", str(tmp_path))
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2 and len(lines) == 1 and "--init-from" in lines[0], result.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_init_from_a_folder_without_a_brax_run_is_refused_in_one_line(tmp_path, capsys):
+    flags = ["--task", "cartpole_balance", "--algo", "brax_ppo", "--run-dir", str(tmp_path / "child")]
+    result = in_process(capsys, "train", *flags, "--init-from", str(tmp_path / "nowhere"))
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2 and len(lines) == 1 and "nowhere" in lines[0], result.stderr
+    assert not (tmp_path / "child").exists()
