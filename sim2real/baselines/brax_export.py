@@ -79,6 +79,8 @@ def export_brax_run(run_dir: Path, out: Path | None = None) -> tuple[Path, Polic
         "command": str(config.get("command", "unknown")),
         "device": str(config.get("device", "unknown")),
     }
+    if isinstance(config.get("init_from"), dict):
+        training["init_from"] = config["init_from"]  # the run this one started from, and its own parents
     contract = build_contract(env, np.ones(env.action_size), training)
     target = out or run_dir / POLICY_NAME
     path = write_onnx(module, contract.observation_size, {CONTRACT_KEY: contract.to_json()}, target)

@@ -232,6 +232,10 @@ def test_a_ppo_run_started_from_saved_params_trains_on_from_them_and_counts_on_f
     steps = [p.env_steps for p in child.points]
     assert steps[0] == run.points[-1].env_steps and steps[-1] >= steps[0] + TINY[algo]["num_timesteps"]
     assert child.points[0].seconds > run.points[-1].seconds
+    save_brax_run(tmp_path / "child", algo, "cartpole_balance", TINY[algo], 1, child, scalars=False, init_from=parent)
+    _, contract = export_run(tmp_path / "child", tmp_path / "child.onnx")
+    assert contract.training["env_steps"] == steps[-1]
+    assert contract.training["init_from"]["env_steps"] == run.points[-1].env_steps  # provenance covers the chain
 
 
 @pytest.mark.parametrize("trained", ["brax_ppo"], indirect=True)

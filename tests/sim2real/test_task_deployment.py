@@ -61,4 +61,4 @@ def test_every_new_task_runs_in_sim2sim_and_renders_a_rollout(task, tmp_path):
     flags = ("--engine", "mujoco", "--num-envs", "1", "--seconds", "0.4", "--width", "160", "--height", "120")
     result = sim2real("rollout", "--policy", policy, "--task", yaml, "--video", video, *flags)
     assert result.returncode == 0, result.stderr
-    assert len(decode(video)) == 20
+    assert len(decode(video).frames) == 20
