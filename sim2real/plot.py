@@ -1,8 +1,9 @@
 """``sim2real plot``: learning curves of one or more runs, read from their TensorBoard event files.
 
-One PNG, one panel per quantity in a grid: returns, training episode length, every ``loss/*`` tag the
-learner logged and env steps per second. Runs overlay with one colour each; panels no run has data for
-are left out (Brax baselines log only the eval tags).
+One PNG, one panel per quantity in a grid: returns, the joystick goal's quantities (eval linear-velocity
+tracking and eval episode length, whose shortfall from the time limit is falls), training episode length,
+every ``loss/*`` tag the learner logged and env steps per second. Runs overlay with one colour each;
+panels no run has data for are left out (Brax baselines log only the eval tags).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sim.errors import ConfigError
 
 EVAL_TAG, SECONDS_TAG, TRAIN_TAG = "eval/return_mean", "eval/seconds", "train/episode_return"
 LENGTH_TAG, RATE_TAG, LOSS_PREFIX = "train/episode_length", "perf/env_steps_per_s", "loss/"
+TRACKING_TAG, EVAL_LENGTH_TAG = "eval_terms/tracking_lin_vel", "eval/episode_length"
 COLUMNS, PANEL_INCHES, DPI = 3, (5.0, 4.0), 110
 
 Scalars = dict[str, list[tuple[int, float]]]
@@ -87,6 +89,8 @@ EPISODE_PANELS = (
         "eval return",
         (Series(EVAL_TAG, "", {"marker": "o"}, by_time=True),),
     ),
+    Panel("Eval tracking vs env steps", "env steps", "tracking_lin_vel per step", (Series(TRACKING_TAG),)),
+    Panel("Eval episode length", "env steps", "steps", (Series(EVAL_LENGTH_TAG, "", {"marker": "o"}),)),
     Panel("Training episode length", "env steps", "steps", (Series(LENGTH_TAG),)),
 )
 RATE_PANEL = Panel("Env steps per second", "env steps", "env steps / s", (Series(RATE_TAG),))
@@ -141,7 +145,7 @@ def _loss_panel(tag: str) -> Panel:
 
 
 def _panels(runs: dict[Path, Scalars]) -> list[Panel]:
-    """The panels to consider: returns, episode length, each loss any run logged, throughput."""
+    """The panels to consider: returns, goal quantities, episode lengths, each loss any run logged, throughput."""
     losses = sorted({tag for scalars in runs.values() for tag in scalars if tag.startswith(LOSS_PREFIX)})
     return [*EPISODE_PANELS, *map(_loss_panel, losses), RATE_PANEL]
 

@@ -76,6 +76,17 @@ def test_a_brax_run_with_only_eval_tags_draws_only_the_return_panels(tmp_path):
     assert imread(plot.out).shape[:2] == (440, 1100)
 
 
+def test_a_joystick_run_draws_its_eval_tracking_and_eval_episode_length(tmp_path):
+    run_dir = tmp_path / "ppo"
+    goal = {
+        "eval_terms/tracking_lin_vel": [(s, s / 1000) for s in STEPS],
+        "eval/episode_length": [(s, 900.0) for s in STEPS],
+    }
+    write_scalars(run_dir, {**eval_curves(), **goal})
+    plot = plot_runs([run_dir], tmp_path / "curves.png")
+    assert plot.panels == (*RETURN_PANELS, "Eval tracking vs env steps", "Eval episode length")
+
+
 def test_two_runs_overlay_in_the_same_panels_with_the_union_of_their_quantities(tmp_path):
     brax, td3 = tmp_path / "brax", fasttd3_run(tmp_path / "td3", offset=5.0)
     write_scalars(brax, eval_curves())
