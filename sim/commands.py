@@ -7,11 +7,14 @@ from ``U{resample_steps}`` and is then redrawn, within the episode as well as at
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import jax
 import jax.numpy as jnp
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from sim.randomization import UniformRange
+from sim.yaml_io import FILE_MODEL_CONFIG, LIST_AS_TUPLE
 
 COMMAND_NAMES = ("vx", "vy", "yaw_rate")
 """Entries of a velocity command, in order."""
@@ -20,7 +23,7 @@ COMMAND_NAMES = ("vx", "vy", "yaw_rate")
 class VelocityCommandConfig(BaseModel):
     """How velocity commands are drawn (each entry uniform in its range)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+    model_config = FILE_MODEL_CONFIG
 
     vx: UniformRange = Field((-1.0, 1.0), description="Forward speed (m/s), U(low, high).")
     vy: UniformRange = Field((-0.5, 0.5), description="Sideways speed (m/s), U(low, high).")
@@ -28,7 +31,7 @@ class VelocityCommandConfig(BaseModel):
     standing_fraction: float = Field(
         0.2, ge=0.0, le=1.0, description="Probability that a draw is the zero command (stand still)."
     )
-    resample_steps: tuple[int, int] = Field(
+    resample_steps: Annotated[tuple[int, int], LIST_AS_TUPLE] = Field(
         (250, 500), description="A command holds for U{low..high} control steps before it is redrawn."
     )
 

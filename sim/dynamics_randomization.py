@@ -14,17 +14,18 @@ import jax
 import jax.numpy as jnp
 import mujoco
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from sim.mjx_import import mjx
 from sim.randomization import UniformRange
 from sim.robot import Robot
+from sim.yaml_io import FILE_MODEL_CONFIG
 
 
 class DynamicsRandomization(BaseModel):
     """Ranges of the per-episode dynamics randomization ([x, x] fixes a value; [1, 1] scales switch it off)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+    model_config = FILE_MODEL_CONFIG
 
     friction: UniformRange = Field(
         (0.4, 1.0), description="Sliding friction of the ground and the feet (both set to it), U(low, high)."

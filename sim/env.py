@@ -15,19 +15,22 @@ from __future__ import annotations
 
 import abc
 import copy
+from collections.abc import Iterable, Mapping
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from brax.envs.base import Env, State
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from sim import delay
+from sim.errors import Problem
 from sim.mjx_import import mjx
 from sim.noise import add_uniform_noise
 from sim.observation import ObservationLayout, ObservationTerm
 from sim.randomization import sample_uniform_params
 from sim.robot import Robot
+from sim.yaml_io import FILE_MODEL_CONFIG
 
 Observation = dict[str, jax.Array]
 """An observation: ``{"actor": ..., "critic": ...}``."""
@@ -39,7 +42,7 @@ MirrorMap = dict[str, tuple[np.ndarray, np.ndarray]]
 class EnvConfig(BaseModel):
     """Settings every task shares; a task's config extends it."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+    model_config = FILE_MODEL_CONFIG
 
     robot: str | None = Field(
         None,
@@ -62,6 +65,13 @@ class EnvConfig(BaseModel):
             if ratio < 1 - 1e-9 or abs(ratio - round(ratio)) > 1e-6:
                 raise ValueError(f"{ctrl_dt} is not a whole multiple of sim_dt {sim_dt}; make it one")
         return ctrl_dt
+
+
+def unknown_reward_terms(source: str, weights: Mapping[str, float], known: Iterable[str]) -> list[Problem]:
+    """One problem per term of a ``reward_weights`` table that is not in ``known``, naming the known terms."""
+    terms = sorted(known)
+    message = f"unknown reward term; known terms: {', '.join(terms)}"
+    return [Problem(source, f"reward_weights.{term}", message) for term in weights if term not in terms]
 
 
 def placed(model: mjx.Model, data: mjx.Data) -> mjx.Data:
@@ -105,6 +115,12 @@ class MjxEnv(Env):
         """Curriculum state of an env's first episode; empty for tasks without a curriculum."""
         del rng
         return {}
+
+    @classmethod
+    def config_problems(cls, config: EnvConfig, source: str) -> list[Problem]:
+        """What in ``config`` (read from ``source``) only the task can refuse, e.g. reward terms it lacks; none here."""
+        del config, source
+        return []
 
     @classmethod
     def evaluation_overrides(cls) -> dict:

@@ -36,6 +36,16 @@ def flat_ground(x: jax.Array, y: jax.Array) -> jax.Array:
     return jnp.zeros(jnp.broadcast_shapes(jnp.shape(x), jnp.shape(y)))
 
 
+def shape_problem(model: mujoco.MjModel, geom: int) -> str | None:
+    """Why the lowest point of a geom cannot be computed (its type is not supported), or None when it can."""
+    kind = int(model.geom_type[geom])
+    if kind in SUPPORTED_TYPES:
+        return None
+    shape = mujoco.mjtGeom(kind).name.removeprefix("mjGEOM_").lower()
+    name = model.geom(geom).name or str(geom)
+    return f"geom {name} has type {shape}; ground clearance needs a sphere, capsule, cylinder or box"
+
+
 def colliding_geoms(model: mujoco.MjModel, bodies: list[str]) -> np.ndarray:
     """Ids of the geoms of ``bodies`` that collide (contype or conaffinity set); each must be a supported type."""
     ids = []
@@ -44,9 +54,9 @@ def colliding_geoms(model: mujoco.MjModel, bodies: list[str]) -> np.ndarray:
         for geom in np.flatnonzero(model.geom_bodyid == body):
             if model.geom_contype[geom] == 0 and model.geom_conaffinity[geom] == 0:
                 continue
-            if int(model.geom_type[geom]) not in SUPPORTED_TYPES:
-                kind = mujoco.mjtGeom(int(model.geom_type[geom])).name
-                raise ValueError(f"geom {model.geom(geom).name or geom} of body {name} is a {kind}; use a primitive")
+            problem = shape_problem(model, int(geom))
+            if problem is not None:
+                raise ValueError(f"{problem} (body {name})")
             ids.append(int(geom))
     return np.array(ids, dtype=int)
 
@@ -56,8 +66,9 @@ class GroundClearance:
 
     def __init__(self, model: mujoco.MjModel, geom_ids: np.ndarray) -> None:
         for geom in geom_ids:
-            if int(model.geom_type[geom]) not in SUPPORTED_TYPES:
-                raise ValueError(f"geom {model.geom(int(geom)).name or geom} has no supported type for clearance")
+            problem = shape_problem(model, int(geom))
+            if problem is not None:
+                raise ValueError(problem)
         self.geom_ids = np.asarray(geom_ids, dtype=int)
         types = model.geom_type[self.geom_ids]
         size = model.geom_size[self.geom_ids]

@@ -16,6 +16,8 @@ import jax
 import jax.numpy as jnp
 from pydantic import AfterValidator
 
+from sim.yaml_io import LIST_AS_TUPLE
+
 
 def _ordered(value: tuple[float, float]) -> tuple[float, float]:
     """Check that a (low, high) range is ordered (equal bounds switch randomization off)."""
@@ -24,7 +26,7 @@ def _ordered(value: tuple[float, float]) -> tuple[float, float]:
     return value
 
 
-UniformRange = Annotated[tuple[float, float], AfterValidator(_ordered)]
+UniformRange = Annotated[tuple[float, float], LIST_AS_TUPLE, AfterValidator(_ordered)]
 """A ``[low, high]`` range sampled uniformly; ``[x, x]`` fixes the value to ``x``."""
 
 

@@ -8,13 +8,13 @@ from typing import Annotated, Literal
 
 import mujoco
 import numpy as np
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
 
 from sim.assets import robot_yaml_path, shipped_robot_names
 from sim.errors import ConfigError, Problem
 from sim.menagerie import PREFIX as MENAGERIE_PREFIX
 from sim.menagerie import menagerie_mjcf
-from sim.yaml_io import parse_model, read_yaml_mapping
+from sim.yaml_io import FILE_MODEL_CONFIG, LIST_AS_TUPLE, parse_model, read_yaml_mapping
 
 
 def _ordered_range(value: tuple[float, float]) -> tuple[float, float]:
@@ -24,16 +24,14 @@ def _ordered_range(value: tuple[float, float]) -> tuple[float, float]:
     return value
 
 
-JointRange = Annotated[tuple[float, float], AfterValidator(_ordered_range)]
+JointRange = Annotated[tuple[float, float], LIST_AS_TUPLE, AfterValidator(_ordered_range)]
 """A (lower, upper) pair of finite numbers with lower < upper."""
-
-_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
 
 class JointConfig(BaseModel):
     """One actuated joint of the robot, in policy order."""
 
-    model_config = _STRICT
+    model_config = FILE_MODEL_CONFIG
 
     name: str = Field(min_length=1, description="Joint name in the MJCF (a hinge or slide joint).")
     actuator: str | None = Field(
@@ -58,7 +56,7 @@ class JointConfig(BaseModel):
 class MirrorConfig(BaseModel):
     """Left/right mirror map of the joint table: ``mirrored_q[i] = signs[i] * q[index of joints[i]]``."""
 
-    model_config = _STRICT
+    model_config = FILE_MODEL_CONFIG
 
     joints: list[str] = Field(
         description="For each joint of the table, in table order, the joint it mirrors onto (a permutation)."
@@ -69,7 +67,7 @@ class MirrorConfig(BaseModel):
 class RobotConfig(BaseModel):
     """A robot: its MJCF and the ordered table of actuated joints (``assets/robots/<name>/robot.yaml``)."""
 
-    model_config = _STRICT
+    model_config = FILE_MODEL_CONFIG
 
     name: str = Field(min_length=1, description="Robot name, as tasks and policy contracts refer to it.")
     mjcf: str = Field(
@@ -224,13 +222,16 @@ def _compile_mjcf(yaml_path: Path, config: RobotConfig) -> tuple[Path, mujoco.Mj
         mjcf_path = menagerie_mjcf(config.mjcf, yaml_path)
     else:
         mjcf_path = (yaml_path.parent / config.mjcf).resolve()
+    if mjcf_path.is_dir():
+        raise ConfigError.single(yaml_path, "mjcf", f"{mjcf_path} is a folder; name the MJCF file inside it")
     if not mjcf_path.is_file():
         raise ConfigError.single(yaml_path, "mjcf", f"MJCF file {mjcf_path} not found; fix the relative path")
     try:
         return mjcf_path, mujoco.MjModel.from_xml_path(str(mjcf_path))
     except ValueError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "compile error"
-        raise ConfigError.single(yaml_path, "mjcf", f"MuJoCo cannot compile {mjcf_path.name}: {first}") from None
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        message = " | ".join(lines) or "compile error"
+        raise ConfigError.single(yaml_path, "mjcf", f"MuJoCo cannot compile {mjcf_path.name}: {message}") from None
 
 
 def _names(model: mujoco.MjModel, obj: mujoco.mjtObj, count: int) -> list[str]:

@@ -40,9 +40,10 @@ import jax
 import jax.numpy as jnp
 import mujoco
 import numpy as np
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
 
 from sim.robot import Robot
+from sim.yaml_io import FILE_MODEL_CONFIG, LIST_AS_TUPLE
 
 FLOOR_GEOM = "floor"
 """Name of the worldbody geom that is (or becomes) the ground."""
@@ -76,7 +77,7 @@ def _check_pair(value: tuple[float, float]) -> tuple[float, float]:
     return value
 
 
-DifficultyRange = Annotated[tuple[float, float], BeforeValidator(_as_pair), AfterValidator(_check_pair)]
+DifficultyRange = Annotated[tuple[float, float], LIST_AS_TUPLE, BeforeValidator(_as_pair), AfterValidator(_check_pair)]
 """An ``[easy, hard]`` pair in metres (or one number for both), picked between by ``difficulty``."""
 
 
@@ -89,14 +90,14 @@ def _check_span(value: tuple[float, float]) -> tuple[float, float]:
     return value
 
 
-SizeRange = Annotated[tuple[float, float], BeforeValidator(_as_pair), AfterValidator(_check_span)]
+SizeRange = Annotated[tuple[float, float], LIST_AS_TUPLE, BeforeValidator(_as_pair), AfterValidator(_check_span)]
 """A ``[smallest, largest]`` pair of lengths in metres (or one number for both), drawn between uniformly."""
 
 
 class TerrainFeatures(BaseModel):
     """The shape parameters of each kind of terrain, without its kind, size, resolution, difficulty or seed."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+    model_config = FILE_MODEL_CONFIG
 
     roughness: DifficultyRange = Field(
         (0.0, 0.05), description="Rough: peak height amplitude (m), [easy, hard]; heights lie in +-amplitude."

@@ -26,7 +26,7 @@ from typing import Annotated, Self
 import jax
 import mujoco
 import numpy as np
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
 from sim.robot import Robot
 from sim.terrain import (
@@ -39,6 +39,7 @@ from sim.terrain import (
     robot_on_heightfield,
     terrain_heights,
 )
+from sim.yaml_io import FILE_MODEL_CONFIG
 
 _GRID_TOLERANCE = 1e-6
 """Relative slack allowed when checking that the resolution divides the tile size."""
@@ -59,7 +60,7 @@ Proportions = Annotated[dict[TerrainKind, Annotated[float, Field(ge=0.0)]], Afte
 class TerrainGridConfig(BaseModel):
     """A grid of square terrain tiles: difficulty rises along x (levels), kinds vary along y (columns)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+    model_config = FILE_MODEL_CONFIG
 
     levels: int = Field(6, ge=1, description="Rows of tiles along world x, of difficulty 0 to 1 in equal steps.")
     columns: int = Field(10, ge=1, description="Tiles per level, along world y; the kinds share them by proportion.")

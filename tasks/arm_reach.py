@@ -9,23 +9,25 @@ damping), action delay and sensor noise are randomized per episode.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import jax
 import jax.numpy as jnp
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from sim.dynamics_randomization import DynamicsTargets, randomize_dynamics
-from sim.env import EnvConfig, MjxEnv, Observation
-from sim.errors import ConfigError
+from sim.env import EnvConfig, MjxEnv, Observation, unknown_reward_terms
+from sim.errors import ConfigError, Problem
 from sim.mjx_import import mjx
 from sim.observation import ObservationTerm
 from sim.pd import JointPD, pd_physics
 from sim.randomization import UniformRange, as_vector
 from sim.robot import Robot
 from sim.robot_pose import home_qpos
+from sim.yaml_io import FILE_MODEL_CONFIG, LIST_AS_TUPLE
 from tasks.registry import TaskSpec, register
 
-_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 TARGET_NAMES = ("x", "y", "z")
 """Entries of the target command (base frame, m)."""
 
@@ -33,7 +35,7 @@ TARGET_NAMES = ("x", "y", "z")
 class ArmRandomization(BaseModel):
     """Per-episode dynamics randomization of the arm (see :class:`sim.dynamics_randomization.DynamicsRandomization`)."""
 
-    model_config = _STRICT
+    model_config = FILE_MODEL_CONFIG
 
     link_mass_scale: UniformRange = Field((0.9, 1.1), description="Mass (and inertia) factor per link, U(low, high).")
     kp_scale: UniformRange = Field((0.9, 1.1), description="PD stiffness factor per joint, U(low, high).")
@@ -46,7 +48,7 @@ class ArmRandomization(BaseModel):
 class ArmNoise(BaseModel):
     """Half-widths of the uniform noise on the actor's joint sensors."""
 
-    model_config = _STRICT
+    model_config = FILE_MODEL_CONFIG
 
     joint_pos: float = Field(0.005, ge=0.0, description="Joint position noise (rad).")
     joint_vel: float = Field(0.05, ge=0.0, description="Joint velocity noise (rad/s).")
@@ -63,7 +65,9 @@ class ArmReachConfig(EnvConfig):
     workspace_x: UniformRange = Field((0.3, 0.65), description="Target x (m, base frame), U(low, high).")
     workspace_y: UniformRange = Field((-0.35, 0.35), description="Target y (m, base frame), U(low, high).")
     workspace_z: UniformRange = Field((0.15, 0.65), description="Target z (m, base frame), U(low, high).")
-    target_steps: tuple[int, int] = Field((100, 200), description="A target holds for U{low..high} control steps.")
+    target_steps: Annotated[tuple[int, int], LIST_AS_TUPLE] = Field(
+        (100, 200), description="A target holds for U{low..high} control steps."
+    )
     initial_joint_offset: float = Field(0.2, ge=0.0, description="Initial joints: default + U(-x, x) rad.")
     randomization: ArmRandomization = Field(default_factory=ArmRandomization, description="Dynamics randomization.")
     obs_noise: ArmNoise = Field(default_factory=ArmNoise, description="Actor sensor noise.")
@@ -105,14 +109,14 @@ class ArmReachEnv(MjxEnv):
 
     config: ArmReachConfig
 
+    @classmethod
+    def config_problems(cls, config: ArmReachConfig, source: str) -> list[Problem]:
+        """Reward weights naming terms this task does not have."""
+        return unknown_reward_terms(source, config.reward_weights, _TERMS)
+
     def __init__(self, robot: Robot, config: ArmReachConfig) -> None:
         if robot.config.control != "position":
             raise ConfigError.single(robot.yaml_path, "control", "arm_reach needs a position-controlled robot")
-        unknown = sorted(set(config.reward_weights) - set(_TERMS))
-        if unknown:
-            raise ConfigError.single(
-                "reward_weights", unknown[0], f"unknown reward term; known terms: {', '.join(sorted(_TERMS))}"
-            )
         super().__init__(robot, config)
         try:
             self._ee = self.mj_model.site(config.ee_site).id

@@ -17,7 +17,7 @@ from typing import Literal, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from sim.env import EnvConfig, MirrorMap, MjxEnv, Observation
 from sim.errors import ConfigError
@@ -25,16 +25,15 @@ from sim.mjx_import import mjx
 from sim.observation import ObservationTerm
 from sim.randomization import UniformRange, as_vector
 from sim.robot import Robot
+from sim.yaml_io import FILE_MODEL_CONFIG
 from tasks.registry import TaskSpec, register
 from tasks.shaping import tolerance
-
-_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
 
 class CartpoleRandomization(BaseModel):
     """Per-episode randomization; each entry multiplies a model quantity by ``U(low, high)``."""
 
-    model_config = _STRICT
+    model_config = FILE_MODEL_CONFIG
 
     pole_mass_scale: UniformRange = Field((0.8, 1.2), description="Pole mass factor, U(low, high).")
     pole_length_scale: UniformRange = Field(
@@ -47,7 +46,7 @@ class CartpoleRandomization(BaseModel):
 class CartpoleNoise(BaseModel):
     """Half-widths of the uniform noise on the actor's observation (the critic stays clean)."""
 
-    model_config = _STRICT
+    model_config = FILE_MODEL_CONFIG
 
     cart_position: float = Field(0.0, ge=0.0, description="Cart position noise (m).")
     pole_angle: float = Field(0.0, ge=0.0, description="Noise on the pole angle's cosine and sine.")

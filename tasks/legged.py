@@ -32,13 +32,13 @@ import jax.numpy as jnp
 import mujoco
 import numpy as np
 from brax.envs.base import State
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from sim.commands import COMMAND_NAMES, VelocityCommandConfig, next_command, sample_command
 from sim.dynamics_randomization import DynamicsRandomization, DynamicsTargets, randomize_dynamics
-from sim.env import EnvConfig, MirrorMap, MjxEnv, Observation
-from sim.errors import ConfigError
-from sim.ground_clearance import Ground, GroundClearance, colliding_geoms, flat_ground
+from sim.env import EnvConfig, MirrorMap, MjxEnv, Observation, unknown_reward_terms
+from sim.errors import ConfigError, Problem
+from sim.ground_clearance import Ground, GroundClearance, colliding_geoms, flat_ground, shape_problem
 from sim.mjx_import import mjx
 from sim.observation import ObservationTerm
 from sim.pd import JointPD, pd_physics
@@ -47,14 +47,13 @@ from sim.robot import Robot
 from sim.robot_pose import home_qpos
 from sim.terrain import FLOOR_GEOM
 from sim.terrain_grid import TerrainGridConfig, grid_height_at, grid_heights, robot_on_terrain_grid, tile_centers
-
-_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+from sim.yaml_io import FILE_MODEL_CONFIG
 
 
 class ObservationNoise(BaseModel):
     """Half-widths of the uniform noise on the actor's sensors, in sensor units (before observation scaling)."""
 
-    model_config = _STRICT
+    model_config = FILE_MODEL_CONFIG
 
     joint_pos: float = Field(0.03, ge=0.0, description="Joint position noise (rad), U(-x, x).")
     joint_vel: float = Field(1.5, ge=0.0, description="Joint velocity noise (rad/s), U(-x, x).")
@@ -65,7 +64,7 @@ class ObservationNoise(BaseModel):
 class ObservationScales(BaseModel):
     """Factors applied to sensor values in the observation (a policy contract records them)."""
 
-    model_config = _STRICT
+    model_config = FILE_MODEL_CONFIG
 
     ang_vel: float = Field(0.25, gt=0.0, description="Angular velocity factor.")
     joint_vel: float = Field(0.05, gt=0.0, description="Joint velocity factor.")
@@ -74,7 +73,7 @@ class ObservationScales(BaseModel):
 class PushConfig(BaseModel):
     """Random shoves: the base's planar velocity jumps at random times."""
 
-    model_config = _STRICT
+    model_config = FILE_MODEL_CONFIG
 
     interval_s: UniformRange = Field((5.0, 10.0), description="Seconds between pushes, U(low, high).")
     velocity: float = Field(1.0, ge=0.0, description="Largest velocity change (m/s) per axis, U(-x, x) in x and y.")
@@ -83,7 +82,7 @@ class PushConfig(BaseModel):
 class InitialPose(BaseModel):
     """How an episode's initial state scatters around the home pose."""
 
-    model_config = _STRICT
+    model_config = FILE_MODEL_CONFIG
 
     joint_scale: UniformRange = Field(
         (0.9, 1.1), description="Each joint's default position times U(low, high) (clipped to its range)."
@@ -98,7 +97,7 @@ class InitialPose(BaseModel):
 class PenaltyCurriculum(BaseModel):
     """Scales every negative reward weight; grows while episodes last, shrinks when they end early."""
 
-    model_config = _STRICT
+    model_config = FILE_MODEL_CONFIG
 
     start: float = Field(0.5, ge=0.0, le=1.0, description="Scale of an env's first episode.")
     minimum: float = Field(0.5, ge=0.0, le=1.0, description="Lowest scale.")
@@ -118,7 +117,7 @@ class CommandCurriculum(BaseModel):
     ranges (:meth:`LeggedEnv.evaluation_overrides`).
     """
 
-    model_config = _STRICT
+    model_config = FILE_MODEL_CONFIG
 
     start: float = Field(1.0, gt=0.0, le=1.0, description="Range scale of an env's first episode (1: no curriculum).")
     step: float = Field(0.1, ge=0.0, description="Change of the scale per finished episode.")
@@ -133,7 +132,7 @@ class CommandCurriculum(BaseModel):
 class TerrainCurriculum(BaseModel):
     """Moves an env between rows (difficulty levels) of the terrain grid."""
 
-    model_config = _STRICT
+    model_config = FILE_MODEL_CONFIG
 
     initial_max_level: int = Field(1, ge=0, description="First episodes start on a level drawn from 0..this.")
     promote_fraction: float = Field(
@@ -147,7 +146,7 @@ class TerrainCurriculum(BaseModel):
 class Terminations(BaseModel):
     """When an episode fails (the time limit truncates; diverged physics always fails)."""
 
-    model_config = _STRICT
+    model_config = FILE_MODEL_CONFIG
 
     max_tilt_rad: float = Field(1.0, gt=0.0, description="Fail when the base tilts further from upright (rad).")
     min_base_height: float = Field(0.0, ge=0.0, description="Fail when the base is lower above the ground (m).")
@@ -392,11 +391,6 @@ class LeggedEnv(MjxEnv):
         if config.terrain is not None:
             robot = robot_on_terrain_grid(robot, config.terrain)
         self.terms = {**REWARD_TERMS, **self.TASK_TERMS}
-        unknown = sorted(set(config.reward_weights) - set(self.terms))
-        if unknown:
-            raise ConfigError.single(
-                "reward_weights", unknown[0], f"unknown reward term; known terms: {', '.join(sorted(self.terms))}"
-            )
         forbidden = colliding_geoms(robot.mj_model, robot.config.termination_contact_bodies)
         if not config.terminations.collide:
             robot = _without_contacts(robot, forbidden)
@@ -425,9 +419,14 @@ class LeggedEnv(MjxEnv):
             self._tiles = jnp.zeros((1, 1, 2))
         self._weights = dict(config.reward_weights)
 
+    @classmethod
+    def config_problems(cls, config: LeggedConfig, source: str) -> list[Problem]:
+        """Reward weights naming terms this task does not have."""
+        return unknown_reward_terms(source, config.reward_weights, {**REWARD_TERMS, **cls.TASK_TERMS})
+
     @staticmethod
     def _check_robot(robot: Robot) -> None:
-        """A legged task needs a floating base, an IMU, feet and position control."""
+        """A legged task needs a floating base, an IMU, position control, and feet and fall bodies of simple shapes."""
         base = robot.mj_model.body(robot.config.base_body).id
         needs = {
             "a free joint on its base body": _free_joint(robot.mj_model, base) is not None,
@@ -438,6 +437,9 @@ class LeggedEnv(MjxEnv):
         missing = [need for need, ok in needs.items() if not ok]
         if missing:
             raise ConfigError.single(robot.yaml_path, "-", f"a legged task needs {', '.join(missing)}")
+        problems = _clearance_problems(robot)
+        if problems:
+            raise ConfigError(problems)
 
     # ---- episode start --------------------------------------------------------------------------------
     def initial_state(self, rng: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -738,6 +740,22 @@ def _free_joint(model: mujoco.MjModel, body: int) -> int | None:
     """The free joint of ``body``, or None."""
     free = int(mujoco.mjtJoint.mjJNT_FREE)
     return next((j for j in range(model.njnt) if model.jnt_bodyid[j] == body and model.jnt_type[j] == free), None)
+
+
+def _clearance_problems(robot: Robot) -> list[Problem]:
+    """Foot geoms and termination bodies with a geom whose lowest point :mod:`sim.ground_clearance` cannot compute."""
+    model, file = robot.mj_model, str(robot.yaml_path)
+    problems = []
+    for i, body in enumerate(robot.config.termination_contact_bodies):
+        try:
+            colliding_geoms(model, [body])
+        except ValueError as exc:
+            problems.append(Problem(file, f"termination_contact_bodies[{i}]", str(exc)))
+    for i, geom in enumerate(robot.config.foot_geoms):
+        problem = shape_problem(model, model.geom(geom).id)
+        if problem is not None:
+            problems.append(Problem(file, f"foot_geoms[{i}]", problem))
+    return problems
 
 
 def _without_contacts(robot: Robot, geoms: np.ndarray) -> Robot:

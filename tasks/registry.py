@@ -40,8 +40,16 @@ class TaskSpec:
     """Config values that make this variant (e.g. the start pose)."""
 
     def config(self, overrides: dict[str, Any] | None = None, source: str = "overrides") -> EnvConfig:
-        """The variant's config with ``overrides`` applied; errors name ``source`` and the field."""
-        return parse_model(source, self.config_class, {**self.defaults, **(overrides or {})})
+        """The variant's config with ``overrides`` applied; errors name ``source`` and the field.
+
+        Besides the config's own checks, the task's (:meth:`sim.env.MjxEnv.config_problems`): every unknown
+        reward term, say, is found here rather than when the env is built.
+        """
+        config = parse_model(source, self.config_class, {**self.defaults, **(overrides or {})})
+        problems = self.env_class.config_problems(config, source)
+        if problems:
+            raise ConfigError(problems)
+        return config
 
     def build(self, config: EnvConfig) -> MjxEnv:
         """The env of this task on ``config.robot`` (the task's own robot when unset)."""

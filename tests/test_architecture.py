@@ -97,6 +97,18 @@ def test_every_config_refuses_unknown_keys():
     assert not lenient
 
 
+def test_every_robot_and_task_config_is_strict_so_numbers_are_never_coerced():
+    lax = []
+    for name in _modules():
+        if name.split(".")[0] not in ("sim", "tasks"):
+            continue
+        module = importlib.import_module(name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, BaseModel) and cls.__module__ == name and cls.model_config.get("strict") is not True:
+                lax.append(f"{name}.{cls.__name__}")
+    assert not lax
+
+
 ROS_NODES = ROOT / "ros" / "sim2real_ros"
 BRIDGE_MAY_IMPORT = ("sim2real.runtime", "sim2real_ros")
 """The project modules the bridge side of the ROS package may use: it runs on a robot without jax or torch."""
