@@ -35,16 +35,26 @@ class Evaluator:
         self._step = jax.jit(batched.step)
         self.max_steps = batched.env.config.episode_length
 
-    def episodes(self, policy: Callable[[torch.Tensor], torch.Tensor], rng: jax.Array) -> Episodes:
-        """Each env's first episode (episodes end by failure or the time limit): return, length, term means."""
+    def episodes(
+        self,
+        policy: Callable[[torch.Tensor], torch.Tensor],
+        rng: jax.Array,
+        on_step: Callable[[int], None] | None = None,
+    ) -> Episodes:
+        """Each env's first episode (episodes end by failure or the time limit): return, length, term means.
+
+        ``on_step`` is called with the number of steps played after each step (progress reports).
+        """
         num_envs = self.batched.num_envs
         state = self._reset(rng)
         finished = np.zeros(num_envs, dtype=bool)
         returns, lengths = np.zeros(num_envs), np.zeros(num_envs)
         sums = {name.removeprefix("reward/"): np.zeros(num_envs) for name in state.metrics}
-        for _ in range(self.max_steps):
+        for step in range(self.max_steps):
             action = policy(to_torch(state.obs["actor"], self.device))
             state = self._step(state, to_jax(action))
+            if on_step is not None:
+                on_step(step + 1)
             running = ~finished
             lengths += running
             for name, value in state.metrics.items():

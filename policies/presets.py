@@ -138,24 +138,32 @@ _LOCOMOTION_CPU_RUN: dict[str, Any] = {
 turns, so they never fight for the cores); commands start at 30% of their ranges and widen per env as its
 episodes track (evaluation always uses the full ranges)."""
 
-CPU_PRESETS: dict[str, dict[str, Any]] = {
-    "quadruped_joystick_flat": {
-        **_LOCOMOTION_CPU_RUN,
-        "learner": {
-            "fastsac": {**_LOCOMOTION_CPU_SIZES, "v_min": -10.0, "v_max": 10.0, "target_entropy_per_action": -1.0},
-            "fasttd3": {**_LOCOMOTION_CPU_SIZES, "v_min": -10.0, "v_max": 10.0, "exploration_std": (0.05, 0.3)},
-        },
-    },
-    "humanoid_joystick_flat": {
-        **_LOCOMOTION_CPU_RUN,
-        "learner": {
-            "fastsac": {**_LOCOMOTION_CPU_SIZES, "target_entropy_per_action": -1.0},
-            "fasttd3": {**_LOCOMOTION_CPU_SIZES, "v_min": -20.0, "v_max": 20.0, "exploration_std": (0.05, 0.3)},
-        },
+_QUADRUPED_CPU: dict[str, Any] = {
+    **_LOCOMOTION_CPU_RUN,
+    "learner": {
+        "fastsac": {**_LOCOMOTION_CPU_SIZES, "v_min": -10.0, "v_max": 10.0, "target_entropy_per_action": -1.0},
+        "fasttd3": {**_LOCOMOTION_CPU_SIZES, "v_min": -10.0, "v_max": 10.0, "exploration_std": (0.05, 0.3)},
     },
 }
+
+_HUMANOID_CPU: dict[str, Any] = {
+    **_LOCOMOTION_CPU_RUN,
+    "learner": {
+        "fastsac": {**_LOCOMOTION_CPU_SIZES, "target_entropy_per_action": -1.0},
+        "fasttd3": {**_LOCOMOTION_CPU_SIZES, "v_min": -20.0, "v_max": 20.0, "exploration_std": (0.05, 0.3)},
+    },
+}
+
+CPU_PRESETS: dict[str, dict[str, Any]] = {
+    "quadruped_joystick_flat": _QUADRUPED_CPU,
+    "quadruped_joystick_rough": _QUADRUPED_CPU,
+    "humanoid_joystick_flat": _HUMANOID_CPU,
+    "humanoid_joystick_rough": _HUMANOID_CPU,
+}
 """Task name -> what a run without a GPU lays over :data:`TASK_PRESETS`. FastSAC's target entropy is -1 per
-action (standard SAC's -|A|) instead of holosoma's 0: 32 envs need less jitter to stay on their feet."""
+action (standard SAC's -|A|) instead of holosoma's 0: 32 envs need less jitter to stay on their feet. A rough
+task takes its flat twin's recipe (the learner's cost does not depend on the terrain), so a task YAML built on
+it (``assets/tasks/quadruped_stairs.yaml``) trains on a CPU with a CPU-sized learner too."""
 
 PresetDevice = Literal["cpu", "cuda"]
 """The device class a preset is picked for."""

@@ -6,6 +6,7 @@ latest checkpoint, see :mod:`policies.checkpoint`) and TensorBoard event files.
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ def resume_command(run_dir: Path, world_size: int) -> str:
         if world_size > 1
         else "sim2real train"
     )
-    return f"{launch} --resume --run-dir {run_dir}"
+    return f"{launch} --resume --run-dir {shlex.quote(str(run_dir))}"
 
 
 def check_world_size(run_dir: Path, payload: dict[str, Any], world_size: int) -> None:

@@ -206,6 +206,48 @@ def preset_device(device: Any) -> PresetDevice:
     return "cuda" if device == "cuda" else "cpu"
 
 
+CPU_SAMPLES_PER_STEP = 16_384
+"""Transitions a run on a CPU may sample per vectorized env step (batch x updates per step, per rank) before its
+recipe counts as GPU-sized: 8 times the locomotion CPU recipe's 256 x 8; FastSAC's published 8192 x 8 is 32 times,
+hours per thousand env steps on two cores."""
+
+_SIZE_FIELDS = ("batch_size", "updates_per_step", "critic_hidden", "actor_hidden")
+"""The learner fields that set the cost of an iteration."""
+
+
+def samples_per_step(config: TrainConfig) -> int:
+    """Transitions one rank's learner samples per vectorized env step."""
+    return config.scaling.batch_per_rank * config.learner.updates_per_step
+
+
+def gpu_recipe_on_cpu_warning(config: TrainConfig) -> str | None:
+    """One line for a run that trains on a CPU with a GPU-sized learner, naming the CPU alternative (None: fine).
+
+    The alternative is the task's CPU recipe (:data:`policies.presets.CPU_PRESETS`, what ``device: auto`` picks
+    without a GPU) with the fields that differ from it named, or, for a task without one, the fields to set.
+    """
+    if samples_per_step(config) <= CPU_SAMPLES_PER_STEP:
+        return None
+    learner = config.learner
+    critic = "-".join(map(str, learner.critic_hidden))
+    head = (
+        f"warning: learner batch {learner.batch_size} x {learner.updates_per_step} updates per env step with "
+        f"{critic} critics is a GPU-sized recipe and this run trains on the CPU (an iteration can take minutes)"
+    )
+    cpu = resolve_train_config(config.task, config.algo, flags={"device": "cpu"})
+    if samples_per_step(cpu) > CPU_SAMPLES_PER_STEP:
+        return (
+            f"{head}; {config.task} has no CPU recipe: set learner.batch_size, updates_per_step and the hidden "
+            "sizes in --config (the locomotion CPU recipes in CPU_PRESETS, policies/presets.py, take 256 x 8, 256-256)"
+        )
+    differ = [f"learner.{name}" for name in _SIZE_FIELDS if getattr(learner, name) != getattr(cpu.learner, name)]
+    return (
+        f"{head}; {config.task}'s CPU recipe (batch {cpu.learner.batch_size} x {cpu.learner.updates_per_step}, what "
+        f"device: auto picks without a GPU) differs in {', '.join(differ)}: drop them from --config "
+        "(a resumed run keeps its recipe: start a new --run-dir)"
+    )
+
+
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     """Dotted keys to leaf values (``learner.batch_size``)."""
     if isinstance(data, dict):

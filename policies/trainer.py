@@ -5,7 +5,9 @@ pre-reset observation of finished episodes is the next observation, so time-outs
 ``updates_per_step`` learner updates. Every ``eval_every`` env steps the actor plays noise-free episodes
 on separate envs; every ``checkpoint_every`` env steps (and at the end) the whole training state is
 written atomically. A non-finite observation, reward or loss stops the run before the next checkpoint,
-so the last good one stays on disk.
+so the last good one stays on disk. A one-process run asked to stop (:meth:`Trainer.request_stop`, which
+``sim2real train`` calls on SIGINT and SIGTERM) finishes its iteration, writes a checkpoint and raises
+:class:`RunInterruptedError`. Progress lines (:mod:`policies.progress`) come every few seconds from the start.
 
 Under several ranks (:mod:`policies.distributed`) each rank steps its own envs into its own buffer and the
 agent averages gradients over the ranks. Rank 0 alone evaluates, logs and writes checkpoints; it decides
@@ -18,6 +20,7 @@ from __future__ import annotations
 import math
 import os
 import shlex
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -29,7 +32,6 @@ import jax
 import numpy as np
 import torch
 from torch.utils.tensorboard import SummaryWriter
-from tqdm import tqdm
 
 from policies.action_bounds import joint_limit_bounds
 from policies.agent import AgentSpec, OffPolicyAgent
@@ -40,6 +42,7 @@ from policies.evaluation import Evaluator
 from policies.fast_sac import FastSAC
 from policies.fast_td3 import FastTD3
 from policies.mirror import MirrorMap, SignedPermutation
+from policies.progress import ProgressLog, status_line
 from policies.provenance import git_sha
 from policies.replay import ReplayBuffer
 from policies.runs import resume_command
@@ -58,6 +61,15 @@ class TrainingDivergedError(RuntimeError):
 
 class RunStoppedError(RuntimeError):
     """A rank stopped before the end (a peer lost, or told to stop); the message says how to resume."""
+
+
+class RunInterruptedError(RuntimeError):
+    """A signal stopped a one-process run after an iteration and its checkpoint; the message says how to resume."""
+
+    def __init__(self, message: str, signal_number: int) -> None:
+        super().__init__(message)
+        self.signal_number = signal_number
+        """The signal that asked the run to stop."""
 
 
 @dataclass(frozen=True)
@@ -199,9 +211,14 @@ class Trainer:
         self.evals: list[EvalPoint] = []
         self.checkpoint_path = run_dir / CHECKPOINT_NAME
         self.saved_env_steps: int | None = None
+        self.stop_signal: int | None = None
+        self.log = ProgressLog(self.progress)
         if resume_from is not None:
             self._restore(resume_from)
         self.total_iterations = math.ceil(config.total_steps / config.scaling.total_envs)
+        self._launch = (self.iteration, self.agent.updates)
+        self._started = time.perf_counter() - self.elapsed
+        self._pace_origin: tuple[int, float] | None = None
 
     # ---- the loop -----------------------------------------------------------------------------------
     @property
@@ -219,39 +236,71 @@ class Trainer:
         eval_period = max(1, config.eval_every // step_size)
         checkpoint_period = max(1, config.checkpoint_every // step_size)
         writer = SummaryWriter(str(self.run_dir)) if self.ranks.is_main else None
-        bar = tqdm(
-            total=config.total_steps, initial=self.env_steps, unit="step", unit_scale=True, disable=not self.progress
-        )
-        started = time.perf_counter() - self.elapsed
+        self._start_launch()
         window_start, window_steps = time.perf_counter(), 0
         losses: dict[str, list[torch.Tensor]] = {}
         try:
             while self.iteration < self.total_iterations:
                 for name, values in self.train_iteration().items():
                     losses.setdefault(name, []).extend(values)
-                bar.update(step_size)
                 window_steps += step_size
                 if writer is not None and self.iteration % config.log_every == 0:
                     rate = window_steps / max(time.perf_counter() - window_start, 1e-9)
-                    self._log(writer, losses, rate, bar)
+                    self._log(writer, losses, rate)
                     window_start, window_steps, losses = time.perf_counter(), 0, {}
                 done = self.iteration >= self.total_iterations
                 stop = False
                 if self.iteration % eval_period == 0 or done:
                     if writer is not None:
-                        point = self._evaluate(time.perf_counter() - started, writer, bar)
+                        point = self._evaluate(time.perf_counter() - self._started, writer)
                         stop = stop_when is not None and stop_when(point)
                     stop = bool(self.ranks.broadcast_from_main(stop))
-                self.elapsed = time.perf_counter() - started
-                if self.iteration % checkpoint_period == 0 or done or stop:
+                self.elapsed = time.perf_counter() - self._started
+                signum = self.stop_signal
+                if self.iteration % checkpoint_period == 0 or done or stop or signum is not None:
                     self.save()
                 if stop:
                     break
+                if signum is not None:
+                    raise RunInterruptedError(self.interrupted_report(signum), signum)
         finally:
-            bar.close()
             if writer is not None:
                 writer.close()
         return self.evals
+
+    def _start_launch(self) -> None:
+        """Mark where this call of :meth:`run` starts and say so (its first iteration compiles the env step)."""
+        self._launch = (self.iteration, self.agent.updates)
+        self._started = time.perf_counter() - self.elapsed
+        self._pace_origin = None
+        losses = " and, at the first update, the losses" if _switch(self.config.compile, self.device) else ""
+        self._progress(f"starting; the first iteration compiles the env step{losses}", force=True)
+
+    def _progress(self, activity: str, force: bool = False) -> None:
+        """A progress line saying what the run is doing, when one is due (or ``force``)."""
+        if not (force or self.log.due()):
+            return
+        now, rate = time.perf_counter(), None
+        if self._pace_origin is not None and self.env_steps > self._pace_origin[0]:
+            rate = (self.env_steps - self._pace_origin[0]) / max(now - self._pace_origin[1], 1e-9)
+        self.log.write(status_line(self.env_steps, self.config.total_steps, activity, now - self._started, rate))
+
+    def request_stop(self, signal_number: int) -> None:
+        """Stop after the current iteration and write a checkpoint; :meth:`run` then raises RunInterruptedError.
+
+        For one-process runs (a signal handler calls it): ranks would stop at different iterations.
+        """
+        if self.ranks.world_size > 1:
+            raise ValueError("request_stop is for one-process runs; ranks stop through torchrun")
+        self.stop_signal = signal_number
+
+    def interrupted_report(self, signal_number: int) -> str:
+        """One line for a run stopped by a signal: where it stopped, its checkpoint, the command that resumes it."""
+        where = f"env step {self.env_steps} of {self.config.total_steps}"
+        return (
+            f"stopped by {signal.Signals(signal_number).name} at {where}; checkpoint {self.checkpoint_path} written; "
+            f"resume with: {resume_command(self.run_dir, 1)}"
+        )
 
     def train_iteration(self) -> dict[str, list[torch.Tensor]]:
         """Step every training env once, store the transitions and run the learner's updates (once warmed up).
@@ -262,9 +311,18 @@ class Trainer:
         learner = self.learner
         checks = self._collect()
         self.iteration += 1
+        first = self.iteration == self._launch[0] + 1
+        if first:
+            self._pace_origin = (self.env_steps, time.perf_counter())
         losses: dict[str, list[torch.Tensor]] = {}
-        if self.iteration >= learner.learning_starts and self.buffer.can_sample():
-            for _ in range(learner.updates_per_step):
+        if self.iteration < learner.learning_starts or not self.buffer.can_sample():
+            prefill = f"filling the replay buffer ({self.iteration} of {learner.learning_starts} steps per env)"
+            self._progress(f"{prefill} before updates start", force=first)
+        else:
+            for index in range(learner.updates_per_step):
+                updates = f"{self.agent.updates:,} updates so far"
+                update = f"update {index + 1} of {learner.updates_per_step} this step ({updates})"
+                self._progress(update, force=self.agent.updates == self._launch[1])
                 with self.timer.phase("replay sample"):
                     batch = self.buffer.sample(learner.batch_size)
                 for name, value in self.agent.update(batch).items():
@@ -322,35 +380,36 @@ class Trainer:
         name = named[int((~finite).nonzero()[0, 0])][0]
         raise TrainingDivergedError(f"non-finite {name} {where}")
 
-    def _log(self, writer: SummaryWriter, losses: dict[str, list[torch.Tensor]], rate: float, bar: tqdm) -> None:
-        """Write losses, recent training return and throughput to TensorBoard and the progress bar."""
+    def _log(self, writer: SummaryWriter, losses: dict[str, list[torch.Tensor]], rate: float) -> None:
+        """Write losses, recent training return and throughput to TensorBoard."""
         step = self.env_steps
         for name, values in losses.items():
             writer.add_scalar(f"loss/{name}", float(torch.stack(values).mean()), step)
         lengths = np.asarray(self.state.info["last_episode_length"])
         finished = lengths > 0
         returns = np.asarray(self.state.info["last_episode_return"])[finished]
-        postfix = {"steps/s": f"{rate:,.0f}"}
         if returns.size:
             writer.add_scalar("train/episode_return", float(returns.mean()), step)
             writer.add_scalar("train/episode_length", float(lengths[finished].mean()), step)
-            postfix["return"] = f"{returns.mean():.1f}"
         writer.add_scalar("perf/env_steps_per_s", rate, step)
         for name, values in self.state.info.get("curriculum", {}).items():
             writer.add_scalar(f"curriculum/{name}", float(np.mean(np.asarray(values))), step)
-        if self.evals:
-            postfix["eval"] = f"{self.evals[-1].mean_return:.1f}"
-        bar.set_postfix(postfix, refresh=False)
 
     def evaluator_rng(self, iteration: int) -> jax.Array:
         """The evaluation envs' key at ``iteration`` (independent of the training envs and of torch's RNG)."""
         return jax.random.fold_in(jax.random.PRNGKey(self.config.seed + 1), iteration)
 
-    def _evaluate(self, seconds: float, writer: SummaryWriter, bar: tqdm) -> EvalPoint:
-        """Noise-free episodes on the eval envs; logged and remembered (rank 0 only)."""
+    def _evaluate(self, seconds: float, writer: SummaryWriter) -> EvalPoint:
+        """Noise-free episodes on the eval envs; logged, reported in a progress line and remembered (rank 0 only)."""
         assert self.evaluator is not None
+        episodes_of = f"{self.config.eval_envs} noise-free episodes of at most {self.evaluator.max_steps} steps"
+        self._progress(f"evaluating: {episodes_of}", force=True)
+
+        def report(step: int) -> None:
+            self._progress(f"evaluating: step {step} of {episodes_of}")
+
         with self.timer.phase("evaluation"):
-            episodes = self.evaluator.episodes(self.agent.act, self.evaluator_rng(self.iteration))
+            episodes = self.evaluator.episodes(self.agent.act, self.evaluator_rng(self.iteration), report)
         returns = episodes.returns
         tracking = episodes.term_means.get("tracking_lin_vel")
         falls = int((episodes.lengths < self.env.config.episode_length).sum())
@@ -365,7 +424,9 @@ class Trainer:
         for name, values in episodes.term_means.items():
             writer.add_scalar(f"eval_terms/{name}", float(values.mean()), point.env_steps)
         writer.add_scalar("eval/seconds", seconds, point.env_steps)
-        bar.set_postfix({"eval": f"{point.mean_return:.1f}"}, refresh=False)
+        tracked = "" if tracking is None else f", tracking {point.tracking:.3f}"
+        fell = f", {falls} of {len(returns)} fell" if falls else ""
+        self.log.write(f"eval at env step {point.env_steps:,}: return {point.mean_return:.2f}{tracked}{fell}")
         return point
 
     # ---- checkpoints --------------------------------------------------------------------------------
@@ -375,6 +436,7 @@ class Trainer:
         Every rank calls this at the same iteration: each hands rank 0 its own envs, buffer and random state
         (``peer_ranks`` holds ranks 1..N-1), and rank 0 writes the one file.
         """
+        self._progress("writing the checkpoint")
         shards = self.ranks.gather_to_main(self._rank_state())
         if shards is None:
             self.saved_env_steps = self.env_steps

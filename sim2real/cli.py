@@ -87,7 +87,7 @@ class TrainCmd:
     config: Path | None = None
     """YAML of run fields (learner hyperparameters under learner:, task overrides under env:)."""
     progress: bool = True
-    """Show a progress bar."""
+    """Print progress lines on stderr (from the start, at least every few seconds, and at each evaluation)."""
     distributed: bool = False
     """Train on every rank of a torchrun job (torchrun --nproc-per-node N -m sim2real train ... --distributed)."""
     until_goal: bool = False
@@ -408,6 +408,7 @@ def _run_bench_physics(cmd: BenchEnvCmd) -> int:
 
 
 def _run_train(cmd: TrainCmd) -> int:
+    """Train; exit 3 when the run diverged, 4 when a rank stopped, 128 + the signal's number when one stopped it."""
     for flag, value in (("--num-envs", cmd.num_envs), ("--total-steps", cmd.total_steps)):
         if value is not None and value < 1:
             raise ConfigError.single(flag, str(value), "must be at least 1")
@@ -415,7 +416,7 @@ def _run_train(cmd: TrainCmd) -> int:
 
     launch = check_launch(cmd.distributed)
     _prepare_jax()
-    from policies.trainer import RunStoppedError, TrainingDivergedError
+    from policies.trainer import RunInterruptedError, RunStoppedError, TrainingDivergedError
     from sim2real.training import TrainRequest, train
 
     flags = {
@@ -443,6 +444,9 @@ def _run_train(cmd: TrainCmd) -> int:
     except RunStoppedError as exc:
         print(f"sim2real train: {exc}", file=sys.stderr)
         return 4
+    except RunInterruptedError as exc:
+        print(f"sim2real train: {exc}", file=sys.stderr)
+        return 128 + exc.signal_number
     if launch is not None and launch.rank != 0:
         return 0
     last = f"; last eval return {evals[-1].mean_return:.1f} at {evals[-1].env_steps} env steps" if evals else ""

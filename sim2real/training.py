@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import jax
@@ -25,8 +31,8 @@ from policies.runs import (
     start_run,
     write_run_config,
 )
-from policies.train_config import LEARNERS, TrainConfig, merge, resolve_train_config
-from policies.trainer import EvalPoint, RunStoppedError, Trainer, build_agent
+from policies.train_config import LEARNERS, TrainConfig, gpu_recipe_on_cpu_warning, merge, resolve_train_config
+from policies.trainer import EvalPoint, RunStoppedError, Trainer, build_agent, resolve_device
 from sim.batched import BatchedEnv
 from sim.env import MjxEnv
 from sim.errors import ConfigError
@@ -114,9 +120,11 @@ def prepare_training(request: TrainRequest) -> Trainer:
             data["learner"] = {**data["learner"], "algo": request.algo}
         config = parse_model("flags", TrainConfig, data)
         check_resume(request.run_dir, payload, config)
+        _check_device(config, request.run_dir)
         ranks, device = _join(config, request.launch)
         if ranks.is_main:
             write_run_config(request.run_dir, config)
+            _warn_of_gpu_recipe_on_cpu(config, device)
         return Trainer(config, request.run_dir, payload, request.progress, ranks, device)
     if request.task is None:
         raise ConfigError.single("--task", "-", "name the task to train (sim2real tasks lists them)")
@@ -127,9 +135,11 @@ def prepare_training(request: TrainRequest) -> Trainer:
     config = resolve_train_config(task, algo, request.config_file, request.flags, task_overrides)
     run_dir = request.run_dir or default_run_dir(config)
     check_new_run(run_dir)
+    _check_device(config, request.config_file or "--config")
     ranks, device = _join(config, request.launch)
     if ranks.is_main:
         start_run(run_dir, config)
+        _warn_of_gpu_recipe_on_cpu(config, device)
     ranks.barrier()
     return Trainer(config, run_dir, None, request.progress, ranks, device)
 
@@ -137,6 +147,48 @@ def prepare_training(request: TrainRequest) -> Trainer:
 def _join(config: TrainConfig, launch: Launch | None) -> tuple[Ranks, torch.device | None]:
     """The process's ranks and device: the one-process run, or its place in the torchrun job."""
     return (SINGLE, None) if launch is None else join_ranks(config, launch)
+
+
+def _check_device(config: TrainConfig, source: Path | str) -> None:
+    """Refuse in one line a config that asks for CUDA on a machine where torch finds none."""
+    if config.device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError.single(
+            source,
+            "device",
+            "is cuda but torch finds no CUDA GPU here; use device: auto (on this machine the CPU recipe) or cpu",
+        )
+
+
+def _warn_of_gpu_recipe_on_cpu(config: TrainConfig, device: torch.device | None) -> None:
+    """Print one line on stderr when a GPU-sized learner is about to train on the CPU."""
+    warning = gpu_recipe_on_cpu_warning(config) if (device or resolve_device(config)).type == "cpu" else None
+    if warning is not None:
+        print(f"sim2real train: {warning}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def stop_on_signals(trainer: Trainer) -> Iterator[None]:
+    """While training in one process, SIGINT and SIGTERM ask ``trainer`` to stop after its current iteration.
+
+    The run then writes a checkpoint and raises RunInterruptedError. A second SIGINT quits at once
+    (KeyboardInterrupt), without a checkpoint. The handlers in place before are restored on exit.
+    """
+
+    def ask_to_stop(signum: int, frame: FrameType | None) -> None:
+        del frame
+        if signum == signal.SIGINT and trainer.stop_signal is not None:
+            raise KeyboardInterrupt
+        trainer.request_stop(signum)
+        note = f"sim2real train: {signal.Signals(signum).name}: stopping after this iteration to write a checkpoint"
+        again = " (Ctrl-C again quits without one)" if signum == signal.SIGINT else ""
+        os.write(2, f"{note}{again}\n".encode())  # straight to stderr's descriptor: safe inside a signal handler
+
+    previous = {signum: signal.signal(signum, ask_to_stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 ALGORITHMS = (*LEARNERS, "brax_ppo", "brax_sac")
@@ -147,7 +199,8 @@ def train(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
     """Run a training request to its end; returns the run folder and its evaluations.
 
     A rank that loses a peer or is told to stop raises :class:`RunStoppedError` with one line saying
-    where the run stands and how to resume it.
+    where the run stands and how to resume it. A one-process run stopped by SIGINT or SIGTERM writes a
+    checkpoint first and raises :class:`policies.trainer.RunInterruptedError` (:func:`stop_on_signals`).
     """
     if request.algo in BRAX_ALGOS:
         if request.launch is not None:
@@ -165,8 +218,10 @@ def train(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
         rank = "" if request.launch is None else f"rank {request.launch.rank} of {request.launch.world_size}: "
         raise RunStoppedError(f"{rank}{exc}; stopped before training began, no checkpoint written") from None
     stop_when = goal_for(trainer.config.task, None).met if request.until_goal else None
+    signals = stop_on_signals(trainer) if request.launch is None else contextlib.nullcontext()
     try:
-        evals = trainer.run(stop_when)
+        with signals:
+            evals = trainer.run(stop_when)
     except (PeerLostError, RankStoppedError) as exc:
         raise RunStoppedError(trainer.stopped_report(str(exc))) from None
     trainer.ranks.close()
