@@ -17,6 +17,7 @@ from pathlib import Path
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Point, Twist
 from rclpy.clock import Clock, ClockType
+from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import Imu, JointState
@@ -67,6 +68,13 @@ PARAMETERS: dict[str, object] = {
     "stats_file": "",
 }
 """Every parameter with its default (see the README for what each does)."""
+
+DAMP_DELIVERY_TIMEOUT_S = 4.0
+"""How long the stop waits for subscribers to acknowledge the final DAMP command before the node goes.
+
+A reliable reader acknowledges when the writer's heartbeat asks it to; under Fast DDS's defaults that is
+every 3 s, so the wait usually lasts up to 3 s. 4 s keeps the stop inside the 5 s ``ros2 launch`` allows
+before it escalates to SIGTERM."""
 
 
 def _check_parameters(values: dict[str, object]) -> None:
@@ -258,9 +266,18 @@ class PolicyBridge(Node):
         self.diagnostics_pub.publish(array)
 
     def shut_down(self) -> None:
-        """Leave the robot limp (one DAMP command) and write the loop statistics when asked to."""
+        """Leave the robot limp (one DAMP command, delivered before the node goes) and write the loop statistics.
+
+        The wait for every subscriber's acknowledgement is bounded by :data:`DAMP_DELIVERY_TIMEOUT_S`, so a
+        subscriber that died unannounced cannot hold the stop; the one log line says whether it timed out.
+        """
         self.command_pub.publish(self._message(self.supervisor.controller.safety.damping()))
-        self.get_logger().info("stopped; sent DAMP")
+        if self.command_pub.wait_for_all_acked(Duration(seconds=DAMP_DELIVERY_TIMEOUT_S)):
+            self.get_logger().info("stopped; sent DAMP")
+        else:
+            self.get_logger().warning(
+                f"stopped; sent DAMP, not acknowledged by every subscriber within {DAMP_DELIVERY_TIMEOUT_S:g} s"
+            )
         if self.stats_file:
             Path(self.stats_file).write_text(json.dumps(self.stats.summary(), indent=1))
 
@@ -268,7 +285,8 @@ class PolicyBridge(Node):
 def main(args: list[str] | None = None) -> int:
     """Console script ``policy_bridge``: exit 2 with one line naming the problem when it cannot start.
 
-    SIGINT and SIGTERM stop the loop but leave the ROS context up, so the last message sent is DAMP.
+    SIGINT and SIGTERM stop the loop; the last message sent is DAMP, and the bridge exits 0 once its
+    subscribers have it (or after :data:`DAMP_DELIVERY_TIMEOUT_S`).
     """
     refusals = (ParameterError, ContractError, RobotSpecError)
     return run_node("policy_bridge", PolicyBridge, refusals, PolicyBridge.shut_down, args)
