@@ -100,7 +100,7 @@ class TrainCmd:
 
 @dataclass
 class EvalCmd:
-    """Evaluate a run's latest policy without exploration noise."""
+    """Evaluate a run's latest policy without exploration noise: returns, falls, episode length, tracking."""
 
     run_dir: tyro.conf.Positional[Path]
     """Run folder written by sim2real train."""
@@ -461,9 +461,11 @@ def _run_eval(cmd: EvalCmd) -> int:
     from sim2real.training import evaluate_run
 
     result = evaluate_run(cmd.run_dir, cmd.task, cmd.episodes, cmd.seed)
+    tracked = "" if result["tracking_lin_vel"] is None else f", tracking {result['tracking_lin_vel']:.3f}"
     print(
         f"{result['task']} {result['algo']} after {result['env_steps']} env steps: return "
         f"{result['return_mean']:.1f} +- {result['return_std']:.1f} over {result['episodes']} episodes"
+        f"{tracked}, {result['falls']} fell, mean length {result['episode_length_mean']:.0f} steps"
     )
     if cmd.json:
         print(json.dumps(result))

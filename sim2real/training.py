@@ -21,7 +21,7 @@ from policies.agent import OffPolicyAgent
 from policies.checkpoint import CHECKPOINT_NAME
 from policies.distributed import SINGLE, Launch, PeerLostError, Ranks
 from policies.env_bridge import to_jax, to_torch
-from policies.evaluation import Evaluator
+from policies.evaluation import Episodes, Evaluator
 from policies.runs import (
     check_new_run,
     check_resume,
@@ -281,13 +281,17 @@ def train_brax_baseline(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
 
 
 def evaluate_run(run_dir: Path, task: str | None, episodes: int, seed: int) -> dict[str, Any]:
-    """Noise-free returns of a run's latest policy over ``episodes`` episodes (one per parallel env)."""
+    """A run's latest policy, noise-free, over ``episodes`` episodes (one per env) of the task's evaluation env.
+
+    Returns, episode lengths, falls and (joystick tasks) the mean per-step tracking reward.
+    """
     if (run_dir / PARAMS_FILE).exists() and not (run_dir / CHECKPOINT_NAME).exists():
         return _evaluate_brax_run(run_dir, task, episodes, seed)
     trained = load_trained(run_dir, task)
     evaluator = Evaluator(BatchedEnv(trained.env, episodes), torch.device("cpu"))
-    returns = evaluator.returns(trained.agent.act, jax.random.PRNGKey(seed))
-    return _result(run_dir, trained.env_name, trained.config.algo, int(trained.payload["env_steps"]), returns)
+    played = evaluator.episodes(trained.agent.act, jax.random.PRNGKey(seed))
+    env_steps = int(trained.payload["env_steps"])
+    return _result(run_dir, trained.env_name, trained.config.algo, env_steps, played, trained.env.config.episode_length)
 
 
 @dataclass(frozen=True)
@@ -328,20 +332,22 @@ def _evaluate_brax_run(run_dir: Path, task: str | None, episodes: int, seed: int
     """Evaluate a Brax baseline run folder with the same evaluator as ours."""
     run_config = read_yaml_mapping(run_dir / CONFIG_FILE)
     task = task or str(run_config.get("task"))
-    env = make_env(task)
+    env = make_evaluation_env(task)
     policy = load_brax_policy(run_dir, env)
     device = torch.device("cpu")
 
     def act(obs: torch.Tensor) -> torch.Tensor:
         return to_torch(policy(to_jax(obs)), device)
 
-    returns = Evaluator(BatchedEnv(env, episodes), device).returns(act, jax.random.PRNGKey(seed))
+    played = Evaluator(BatchedEnv(env, episodes), device).episodes(act, jax.random.PRNGKey(seed))
     steps = read_scalars(run_dir, EVAL_TAG)
-    return _result(run_dir, task, str(run_config.get("algo")), steps[-1][0] if steps else 0, returns)
+    env_steps = steps[-1][0] if steps else int(run_config.get("env_steps", 0))
+    return _result(run_dir, task, str(run_config.get("algo")), env_steps, played, env.config.episode_length)
 
 
-def _result(run_dir: Path, task: str, algo: str, env_steps: int, returns: np.ndarray) -> dict[str, Any]:
-    """The evaluation summary ``sim2real eval`` prints."""
+def _result(run_dir: Path, task: str, algo: str, env_steps: int, played: Episodes, time_limit: int) -> dict[str, Any]:
+    """The evaluation summary ``sim2real eval`` prints; a fall is an episode that ended before ``time_limit``."""
+    returns, tracking = played.returns, played.term_means.get("tracking_lin_vel")
     return {
         "run_dir": str(run_dir),
         "task": task,
@@ -352,4 +358,7 @@ def _result(run_dir: Path, task: str, algo: str, env_steps: int, returns: np.nda
         "return_std": float(np.std(returns)),
         "return_min": float(np.min(returns)),
         "return_max": float(np.max(returns)),
+        "episode_length_mean": float(np.mean(played.lengths)),
+        "falls": int((played.lengths < time_limit).sum()),
+        "tracking_lin_vel": None if tracking is None else float(np.mean(tracking)),
     }

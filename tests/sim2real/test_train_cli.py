@@ -152,12 +152,15 @@ def test_device_cuda_without_a_gpu_is_refused_in_one_line_naming_device_auto(tmp
     assert not (tmp_path / "run").exists()
 
 
-def test_eval_reports_returns_of_the_latest_policy_as_json(tiny_run):
+def test_eval_reports_returns_lengths_and_falls_of_the_latest_policy_as_json(tiny_run):
     result = sim2real("eval", tiny_run, "--episodes", "3", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["episodes"] == 3 and report["env_steps"] == 400 and report["algo"] == "fasttd3"
     assert 0.0 <= report["return_min"] <= report["return_mean"] <= report["return_max"] <= 50.0
+    assert 0 <= report["falls"] <= 3 and 0 < report["episode_length_mean"] <= 50
+    assert (report["falls"] == 0) == (report["episode_length_mean"] == 50)  # a fall is an episode cut short
+    assert report["tracking_lin_vel"] is None  # the cart-pole tracks no command
 
 
 def test_plot_writes_a_png_of_the_learning_curves(tiny_run, tmp_path):
