@@ -16,6 +16,7 @@ from __future__ import annotations
 import abc
 import copy
 from collections.abc import Iterable, Mapping
+from typing import Literal
 
 import jax
 import jax.numpy as jnp
@@ -55,6 +56,11 @@ class EnvConfig(BaseModel):
     action_delay_steps: int = Field(
         0, ge=0, le=20, description="Largest action delay in control steps; each episode draws U{0..k}."
     )
+    mjx_impl: Literal["jax", "warp"] = Field(
+        "jax",
+        description="MJX implementation: jax (any device) or warp (NVIDIA Warp kernels; needs the warp-lang "
+        "package, as mujoco-mjx[warp] installs it, and a CUDA GPU to be worth it).",
+    )
 
     @field_validator("ctrl_dt")
     @classmethod
@@ -93,9 +99,9 @@ class MjxEnv(Env):
         mj_model = copy.deepcopy(robot.mj_model)
         mj_model.opt.timestep = config.sim_dt
         self.mj_model = mj_model
-        self.mjx_model = mjx.put_model(mj_model, impl="jax")
+        self.mjx_model = mjx.put_model(mj_model, impl=config.mjx_impl)
         self.n_substeps = round(config.ctrl_dt / config.sim_dt)
-        self._blank_data = mjx.make_data(mj_model, impl="jax")
+        self._blank_data = mjx.make_data(mj_model, impl=config.mjx_impl)
         self.actor_layout = ObservationLayout(self.actor_terms(), robot, mj_model)
         self._noise_scale = self.actor_layout.noise_scale()
 

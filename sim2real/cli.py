@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Callable
@@ -266,6 +267,20 @@ class BenchIterationCmd:
     """Seed of the envs and networks."""
     json: bool = False
     """Print one JSON object as the last line."""
+
+
+@dataclass
+class BenchGpuCmd:
+    """GPU figures in one run: env steps/s at 4096-16384 envs, update throughput, time to goal (JSON + Markdown)."""
+
+    out: Path
+    """Folder to write gpu_bench.json and gpu_bench.md into (rewritten after every row)."""
+    budget_s: float = 420.0
+    """Seconds the measuring may take; checked between rows, each section gets its share."""
+    only: list[str] | None = None
+    """Run only these sections (env, updates, learn); the others report why they have no figures."""
+    dry_run: bool = False
+    """Check every code path on the CPU in seconds: tiny envs, a few updates, about 2 s of learning per run."""
 
 
 @dataclass(kw_only=True)
@@ -682,6 +697,46 @@ def _run_bench_iteration(cmd: BenchIterationCmd) -> int:
     return 0
 
 
+def _run_bench_gpu(cmd: BenchGpuCmd) -> int:
+    from sim2real.bench.gpu_plan import SECTIONS
+
+    if not 0 < cmd.budget_s < float("inf"):
+        raise ConfigError.single("--budget-s", str(cmd.budget_s), "must be a positive number of seconds")
+    unknown = [name for name in cmd.only or [] if name not in SECTIONS]
+    if unknown or cmd.only == []:
+        raise ConfigError.single("--only", " ".join(unknown) or "-", f"choose sections from: {', '.join(SECTIONS)}")
+    try:
+        cmd.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError.single("--out", str(cmd.out), f"cannot make the folder ({exc.strerror})") from None
+    import jax
+
+    if cmd.dry_run:
+        jax.config.update("jax_platforms", "cpu")
+    else:
+        # JAX would take 75% of the GPU's memory at its first use, leaving torch's learner short.
+        os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+        import torch
+
+        if not torch.cuda.is_available() or jax.default_backend() != "gpu":
+            seen = (
+                "torch sees no CUDA device" if not torch.cuda.is_available() else "JAX sees no GPU (jax[cuda] missing?)"
+            )
+            raise ConfigError.single(
+                "sim2real bench gpu", "CUDA", f"{seen}; run it on a GPU machine, or check it on this CPU with --dry-run"
+            )
+    _prepare_jax()
+    from sim2real.bench.gpu_bench import JSON_NAME, MARKDOWN_NAME, GpuBench
+    from sim2real.bench.gpu_plan import DRY_RUN_PLAN, GPU_PLAN
+
+    plan = DRY_RUN_PLAN if cmd.dry_run else GPU_PLAN
+    bench = GpuBench(plan, cmd.out, cmd.budget_s, tuple(cmd.only or SECTIONS), cmd.dry_run)
+    report = bench.run()
+    print((cmd.out / MARKDOWN_NAME).read_text().rstrip())
+    print(f"wrote {cmd.out / JSON_NAME} and {cmd.out / MARKDOWN_NAME} in {report['elapsed_s']:.0f} s")
+    return 0
+
+
 def _video_settings(cmd: VideoFlags) -> VideoSettings:
     """The clip's settings, with every flag checked before anything slow starts."""
     from sim.render import CAMERAS
@@ -756,6 +811,7 @@ COMMANDS: dict[str, tuple[type, Callable[[Any], int]]] = {
     "bench bridge": (BenchBridgeCmd, _run_bench_bridge),
     "bench scale": (BenchScaleCmd, _run_bench_scale),
     "bench iteration": (BenchIterationCmd, _run_bench_iteration),
+    "bench gpu": (BenchGpuCmd, _run_bench_gpu),
 }
 """Command words -> (flags dataclass, handler returning the exit code)."""
 

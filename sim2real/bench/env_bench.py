@@ -109,9 +109,14 @@ def _playground_contender(task: str, num_envs: int, rng: jax.Array) -> tuple[Cal
     return jax.jit(env.step, donate_argnums=0), jax.jit(env.reset)(jax.random.split(rng, num_envs))
 
 
-def run_env_bench(task: str, num_envs: int, steps: int, rounds: int = 8, seed: int = 0) -> EnvBenchResult:
-    """Measure env, raw physics and (when installed) Playground steps/s at one batch size."""
-    env = make_env(task)
+def run_env_bench(
+    task: str, num_envs: int, steps: int, rounds: int = 8, seed: int = 0, overrides: dict[str, Any] | None = None
+) -> EnvBenchResult:
+    """Measure env, raw physics and (when installed) Playground steps/s at one batch size.
+
+    ``overrides`` are task config fields (``{"mjx_impl": "warp"}`` runs MJX's Warp implementation).
+    """
+    env = make_env(task, overrides)
     batched = BatchedEnv(env, num_envs)
     rng, action_key = jax.random.split(jax.random.PRNGKey(seed))
     action = jax.random.uniform(action_key, (num_envs, env.action_size), minval=-1.0, maxval=1.0)

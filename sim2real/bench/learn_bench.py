@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import jax
 
-from policies.train_config import resolve_train_config
+from policies.train_config import merge, resolve_train_config
 from policies.trainer import EvalPoint, Trainer
 from sim2real.baselines.brax_agents import TASK_PPO, brax_settings, train_brax
 from sim2real.baselines.brax_agents import EvalPoint as BraxEvalPoint
@@ -104,10 +104,19 @@ class LearnResult:
     """Best value of the goal's metric seen."""
     evaluations: int
     """Evaluations run."""
+    curve: tuple[tuple[int, float, float], ...] = ()
+    """Every evaluation as (env steps, seconds, value of the goal's metric): the learning curve."""
 
 
-def _ours(algo: str, task: str, goal: LearnGoal, time_limit_s: float, seed: int) -> LearnResult:
-    config = resolve_train_config(task, algo, flags={"seed": seed, "total_steps": 1_000_000_000})
+def train_to_goal(
+    algo: str, task: str, goal: LearnGoal, time_limit_s: float, seed: int, overrides: dict[str, Any] | None = None
+) -> LearnResult:
+    """Train FastTD3 or FastSAC with the task's preset (and ``overrides``) until an evaluation meets ``goal``.
+
+    The time limit is checked at evaluations, so a run stops at its first one past ``time_limit_s``.
+    """
+    flags = merge({"seed": seed, "total_steps": 1_000_000_000}, overrides or {})
+    config = resolve_train_config(task, algo, flags=flags)
     with tempfile.TemporaryDirectory() as run_dir:
         trainer = Trainer(config, Path(run_dir), progress=False)
         evals = trainer.run(stop_when=lambda p: goal.met(p) or p.seconds >= time_limit_s)
@@ -141,7 +150,8 @@ def _summary(name: str, points: list[tuple[int, float, float, bool]]) -> LearnRe
     hit = next((p for p in points if p[3]), None)
     last = hit or (points[-1] if points else (0, 0.0, float("nan"), False))
     best = max((p[2] for p in points), default=float("nan"))
-    return LearnResult(name, hit is not None, last[1], int(last[0]), best, len(points))
+    curve = tuple((int(steps), seconds, value) for steps, seconds, value, _ in points)
+    return LearnResult(name, hit is not None, last[1], int(last[0]), best, len(points), curve)
 
 
 def run_learn_bench(
@@ -150,7 +160,7 @@ def run_learn_bench(
     """Train every contender in turn until it meets ``goal`` or ``time_limit_s`` passes."""
     results = []
     for name in contenders:
-        runner = _ours if name in OURS else _brax
+        runner = train_to_goal if name in OURS else _brax
         started = time.perf_counter()
         results.append(runner(name, task, goal, time_limit_s, seed))
         print(f"  {name}: done in {time.perf_counter() - started:.0f} s", flush=True)

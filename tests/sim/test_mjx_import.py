@@ -28,3 +28,11 @@ def test_a_users_other_xla_flags_are_kept():
     assert _flags_after_import("--xla_force_host_platform_device_count=2") == (
         "--xla_force_host_platform_device_count=2 --xla_cpu_use_fusion_emitters=false"
     )
+
+
+def test_the_fusion_flag_is_only_given_to_a_jaxlib_that_knows_it():
+    from sim.mjx_import import cpu_fusion_flag_known
+
+    assert cpu_fusion_flag_known("0.9.2")  # the pinned jaxlib: the flag was measured there
+    assert not cpu_fusion_flag_known("0.11.2")  # its XLA aborts the process on an unknown XLA_FLAGS entry
+    assert not cpu_fusion_flag_known("")
