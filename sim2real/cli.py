@@ -221,6 +221,8 @@ class BenchBridgeCmd:
     """Length of the timed window, counted from the bridge turning ACTIVE (start-up and stand-up come before it)."""
     state_rate_hz: float = 200.0
     """Rate of the emulator's /joint_states (1000 for a 1 kHz stream)."""
+    load: int = 0
+    """CPU-bound processes (a busy loop each) to run beside the two nodes, from their start to their stop."""
     json: bool = False
     """Print one JSON object as the last line."""
 
@@ -615,6 +617,8 @@ def _run_bench_bridge(cmd: BenchBridgeCmd) -> int:
         raise ConfigError.single("--robot", cmd.robot, f"no parameter file; choose one of: {', '.join(shipped)}")
     if not (0 < cmd.seconds < float("inf")) or not (0 < cmd.state_rate_hz < float("inf")):
         raise ConfigError.single("--seconds/--state-rate-hz", f"{cmd.seconds}/{cmd.state_rate_hz}", "must be positive")
+    if cmd.load < 0:
+        raise ConfigError.single("--load", str(cmd.load), "must be a number of processes, 0 or more")
     if importlib.util.find_spec("rclpy") is None:
         raise ConfigError.single(
             "rclpy", "-", "not installed; pip install -e '.[ros]' (see README, Running on a robot)"
@@ -626,7 +630,7 @@ def _run_bench_bridge(cmd: BenchBridgeCmd) -> int:
                 raise ConfigError.single("--policy", "-", f"give an exported policy for {cmd.robot}")
             _prepare_jax()
             policy = export_untrained_policy("quadruped_joystick_flat", Path(folder))
-        result = run_bridge_bench(robot_yaml, cmd.robot, policy, cmd.seconds, cmd.state_rate_hz)
+        result = run_bridge_bench(robot_yaml, cmd.robot, policy, cmd.seconds, cmd.state_rate_hz, load=cmd.load)
     print(format_bridge_bench(result))
     if cmd.json:
         print(json.dumps(bridge_bench_as_dict(result)))

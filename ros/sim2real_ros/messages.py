@@ -50,9 +50,16 @@ def point_command(msg: Point) -> np.ndarray:
     return np.array([msg.x, msg.y, msg.z])
 
 
-def command_message(command: JointCommand) -> Float64MultiArray:
-    """``/joint_commands``: a (joints x 5) row-major array of q, dq, kp, kd, tau with its layout named."""
+def command_message(command: JointCommand, reuse: Float64MultiArray | None = None) -> Float64MultiArray:
+    """``/joint_commands``: a (joints x 5) row-major array of q, dq, kp, kd, tau with its layout named.
+
+    ``reuse``: a message this function returned before, refilled in place (a robot's layout never changes),
+    which spares a control tick the building of one.
+    """
     rows = command.as_rows()
+    if reuse is not None:
+        reuse.data = float_array(rows)
+        return reuse
     msg = Float64MultiArray()
     joints, columns = rows.shape
     msg.layout.dim = [
@@ -71,18 +78,25 @@ def command_rows(msg: Float64MultiArray, joints: int) -> np.ndarray | None:
     return data.reshape(joints, len(COMMAND_COLUMNS))
 
 
-def position_message(command: JointCommand) -> Float64MultiArray:
-    """The ``forward_position`` interface: only the position targets, for a ros2_control forward controller."""
-    msg = Float64MultiArray()
+def position_message(command: JointCommand, reuse: Float64MultiArray | None = None) -> Float64MultiArray:
+    """The ``forward_position`` interface: only the position targets, for a ros2_control forward controller.
+
+    ``reuse``: a message this function returned before, refilled in place.
+    """
+    msg = Float64MultiArray() if reuse is None else reuse
     msg.data = float_array(command.position)
     return msg
 
 
-def joint_state_message(names: tuple[str, ...], command: JointCommand, stamp: Time) -> JointState:
-    """The ``joint_state`` interface: targets as a JointState (position, velocity, effort = feed-forward)."""
-    msg = JointState()
+def joint_state_message(
+    names: tuple[str, ...], command: JointCommand, stamp: Time, reuse: JointState | None = None
+) -> JointState:
+    """The ``joint_state`` interface: targets as a JointState (position, velocity, effort = feed-forward).
+
+    ``reuse``: a message this function returned before for the same ``names``, refilled in place.
+    """
+    msg = reuse if reuse is not None else JointState(name=list(names))
     msg.header.stamp = stamp
-    msg.name = list(names)
     msg.position = float_array(command.position)
     msg.velocity = float_array(command.velocity)
     msg.effort = float_array(command.torque)

@@ -4,14 +4,18 @@ It loads the same robot YAML as training, starts at the MJCF's ``home`` pose, ap
 (q, dq, kp, kd, tau rows in robot-YAML order) with the PD law at every physics step (the same
 :class:`~sim2real.sim2sim.mujoco_robot.MujocoRobot` sim2sim uses), and publishes ``/joint_states``,
 ``/imu`` (robots with an IMU) and ground-truth ``/odom`` at ``state_rate_hz``. Physics follows the wall
-clock: each publish first steps as many physics steps as the time elapsed holds. Parameters inject
-command latency, dropped state messages, uniform sensor noise and a random start (``initial_joint_noise``:
-every hinge and slide joint moved by up to that much from home). With ``wait_for_commands`` the physics stays
+clock: each publish first steps as many physics steps as the time elapsed holds. It publishes from a loop
+thread of its own at real-time priority where permitted (:mod:`sim2real_ros.realtime`), as a robot's driver
+would, so that under load it is not the emulated robot that goes silent; the executor thread only hands the
+commands it receives to that loop. Parameters inject command latency, dropped state messages, uniform
+sensor noise and a random start (``initial_joint_noise``: every hinge and slide joint moved by up to that
+much from home). With ``wait_for_commands`` the physics stays
 frozen at the start until the first command arrives, as a robot on its stand waits for its controller.
 """
 
 from __future__ import annotations
 
+import collections
 import math
 import sys
 import time
@@ -20,9 +24,8 @@ import mujoco
 import numpy as np
 from builtin_interfaces.msg import Time
 from nav_msgs.msg import Odometry
-from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray
 
@@ -31,9 +34,11 @@ from sim.robot import load_robot
 from sim.robot_pose import home_qpos
 from sim2real.runtime import JointCommand
 from sim2real.sim2sim.mujoco_robot import MujocoRobot, SensorNoise
+from sim2real_ros import realtime
 from sim2real_ros.messages import command_rows, float_array
-from sim2real_ros.node_main import run_node
+from sim2real_ros.node_main import StopRequest, run_node
 from sim2real_ros.parameters import ParameterError, read_parameters
+from sim2real_ros.qos import RELIABLE
 
 PARAMETERS: dict[str, object] = {
     "robot": "",
@@ -47,6 +52,7 @@ PARAMETERS: dict[str, object] = {
     "initial_joint_noise": 0.0,
     "wait_for_commands": False,
     "seed": 0,
+    **realtime.PARAMETERS,
 }
 """Every parameter with its default (see the README)."""
 
@@ -77,10 +83,11 @@ def _check_parameters(values: dict[str, object]) -> None:
 class MujocoRobotNode(Node):
     """The emulator node (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, stop: StopRequest) -> None:
         super().__init__("mujoco_robot")
         values = read_parameters(self, PARAMETERS)
         _check_parameters(values)
+        scheduling = realtime.RealtimeSettings.from_parameters(values)
         try:
             robot = load_robot(str(values["robot"]))
         except ConfigError as exc:
@@ -104,22 +111,19 @@ class MujocoRobotNode(Node):
         self.has_imu = robot.config.imu_site is not None
         self.base = robot.mj_model.body(robot.config.base_body).id
 
-        self.create_subscription(
-            Float64MultiArray,
-            "/joint_commands",
-            self._on_command,
-            QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE),
-        )
+        self.received: collections.deque[tuple[float, JointCommand]] = collections.deque()
+        """Commands as they arrived (monotonic seconds), waiting for the loop to apply them."""
+        self.create_subscription(Float64MultiArray, "/joint_commands", self._on_command, RELIABLE)
         self.state_pub = self.create_publisher(JointState, "/joint_states", qos_profile_sensor_data)
         self.imu_pub = self.create_publisher(Imu, "/imu", qos_profile_sensor_data) if self.has_imu else None
         self.odom_pub = self.create_publisher(Odometry, "/odom", qos_profile_sensor_data)
         self.waiting = bool(values["wait_for_commands"])
         self.started = time.monotonic()
-        self.create_timer(
-            1.0 / float(values["state_rate_hz"]), self._tick, clock=Clock(clock_type=ClockType.STEADY_TIME)
-        )
+        period = 1.0 / float(values["state_rate_hz"])
+        self.loop = realtime.PeriodicThread("state", period, self._tick, scheduling, self.get_logger().error, stop)
+        how = self.loop.start()
         self.get_logger().info(
-            f"{robot.name}: physics at {1.0 / self.timestep:g} Hz, state at {values['state_rate_hz']:g} Hz"
+            f"{robot.name}: physics at {1.0 / self.timestep:g} Hz, state at {values['state_rate_hz']:g} Hz ({how})"
         )
 
     def _on_command(self, msg: Float64MultiArray) -> None:
@@ -130,13 +134,16 @@ class MujocoRobotNode(Node):
                 throttle_duration_sec=1.0,
             )
             return
-        command = JointCommand(*(rows[:, i].copy() for i in range(5)))
-        if self.waiting:
-            self.waiting = False
-            self.started = time.monotonic()
-        self.robot.send(command, np.zeros(self.joints))
+        self.received.append((time.monotonic(), JointCommand(*(rows[:, i].copy() for i in range(5)))))
 
-    def _tick(self) -> None:
+    def _tick(self, _due: float) -> None:
+        """On the loop thread: apply the commands received, catch physics up with the clock, publish the state."""
+        while self.received:
+            arrived, command = self.received.popleft()
+            if self.waiting:
+                self.waiting = False
+                self.started = arrived
+            self.robot.send(command, np.zeros(self.joints))
         due = int((time.monotonic() - self.started) / self.timestep)
         if not self.waiting and due > self.robot.physics_steps:
             self.robot.step(due - self.robot.physics_steps)
@@ -183,10 +190,14 @@ class MujocoRobotNode(Node):
         twist.angular.x, twist.angular.y, twist.angular.z = (float(v) for v in angular)
         self.odom_pub.publish(odom)
 
+    def shut_down(self) -> None:
+        """End the state loop (nothing is published once the node is being destroyed)."""
+        self.loop.stop()
+
 
 def main(args: list[str] | None = None) -> int:
     """Console script ``mujoco_robot``: exit 2 with one line naming the problem when it cannot start."""
-    return run_node("mujoco_robot", MujocoRobotNode, (ParameterError,), args=args)
+    return run_node("mujoco_robot", MujocoRobotNode, (ParameterError,), MujocoRobotNode.shut_down, args)
 
 
 if __name__ == "__main__":

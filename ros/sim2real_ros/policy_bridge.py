@@ -4,12 +4,19 @@ The node only wires: the :class:`~sim2real.runtime.supervisor.Supervisor` (modes
 around the runtime's :class:`~sim2real.runtime.Controller` (observation, ONNX inference, safety filter)
 holds every rule. Topics, services and parameters are those of DESIGN.md's ROS interface; the README's
 "Running on a robot" section lists them.
+
+Two threads share the supervisor, one lock serializing them. The ROS executor (the main thread) only
+stores inputs as they arrive, answers services and publishes diagnostics; the control loop runs on a
+:class:`~sim2real_ros.realtime.PeriodicThread` of its own at the policy's rate (real-time priority where
+permitted) and publishes every command. State topics are read newest-first (:mod:`sim2real_ros.qos`), so a
+burst of states is never a queue between the driver and the tick.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +26,6 @@ from geometry_msgs.msg import Point, Twist
 from rclpy.clock import Clock, ClockType
 from rclpy.duration import Duration
 from rclpy.node import Node
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Bool, Float64MultiArray, String
 from std_srvs.srv import Trigger
@@ -36,6 +42,7 @@ from sim2real.runtime import (
 )
 from sim2real.runtime.loop_stats import LoopStats
 from sim2real.runtime.supervisor import Mode, Supervisor, SupervisorConfig, SupervisorTick
+from sim2real_ros import realtime
 from sim2real_ros.messages import (
     command_message,
     imu_reading,
@@ -45,8 +52,9 @@ from sim2real_ros.messages import (
     position_message,
     twist_command,
 )
-from sim2real_ros.node_main import run_node
+from sim2real_ros.node_main import StopRequest, run_node
 from sim2real_ros.parameters import ParameterError, read_parameters
+from sim2real_ros.qos import LATCHED, LATEST_SENSOR_DATA, RELIABLE
 
 COMMAND_INTERFACES = ("joint_commands", "forward_position", "joint_state")
 """What ``/joint_commands`` carries: q, dq, kp, kd, tau rows; only q (a ros2_control forward controller);
@@ -66,6 +74,7 @@ PARAMETERS: dict[str, object] = {
     "command_interface": "joint_commands",
     "diagnostics_period_s": 0.5,
     "stats_file": "",
+    **realtime.PARAMETERS,
 }
 """Every parameter with its default (see the README for what each does)."""
 
@@ -95,12 +104,13 @@ def _check_parameters(values: dict[str, object]) -> None:
 
 
 class PolicyBridge(Node):
-    """The bridge node: subscriptions feed the supervisor, a steady timer at the control rate publishes commands."""
+    """The bridge node: subscriptions feed the supervisor, a loop thread at the control rate publishes commands."""
 
-    def __init__(self) -> None:
+    def __init__(self, stop: StopRequest) -> None:
         super().__init__("policy_bridge")
         values = read_parameters(self, PARAMETERS)
         _check_parameters(values)
+        scheduling = realtime.RealtimeSettings.from_parameters(values)
         robot = load_robot_spec(str(values["robot"]))
         runner = PolicyRunner(str(values["policy"]), robot)
         try:
@@ -127,25 +137,22 @@ class PolicyBridge(Node):
         self.interface = str(values["command_interface"])
         self.stats_file = str(values["stats_file"])
         self.stats = LoopStats()
-        self.steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self.lock = threading.Lock()
+        """Held around every use of the supervisor and the mode publisher, by either thread."""
 
-        reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
-        latched = QoSProfile(
-            depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL
-        )
-        self.create_subscription(JointState, "/joint_states", self._on_joint_state, qos_profile_sensor_data)
+        self.create_subscription(JointState, "/joint_states", self._on_joint_state, LATEST_SENSOR_DATA)
         if contract.needs_imu:
-            self.create_subscription(Imu, "/imu", self._on_imu, qos_profile_sensor_data)
+            self.create_subscription(Imu, "/imu", self._on_imu, LATEST_SENSOR_DATA)
         names = contract.commands.names if contract.commands else ()
         if names == ("vx", "vy", "yaw_rate"):
-            self.create_subscription(Twist, "/cmd_vel", self._on_twist, reliable)
+            self.create_subscription(Twist, "/cmd_vel", self._on_twist, RELIABLE)
         elif names:
-            self.create_subscription(Point, "/goal_position", self._on_point, reliable)
-        self.create_subscription(Bool, "/estop", self._on_estop_topic, reliable)
+            self.create_subscription(Point, "/goal_position", self._on_point, RELIABLE)
+        self.create_subscription(Bool, "/estop", self._on_estop_topic, RELIABLE)
         message_type = JointState if self.interface == "joint_state" else Float64MultiArray
-        self.command_pub = self.create_publisher(message_type, "/joint_commands", reliable)
-        self.mode_pub = self.create_publisher(String, "~/mode", latched)
-        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", reliable)
+        self.command_pub = self.create_publisher(message_type, "/joint_commands", RELIABLE)
+        self.mode_pub = self.create_publisher(String, "~/mode", LATCHED)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", RELIABLE)
         for service, handler in (
             ("~/stand", self.supervisor.stand),
             ("~/activate", self.supervisor.activate),
@@ -154,13 +161,19 @@ class PolicyBridge(Node):
             self.create_service(Trigger, service, self._service(handler))
         self.create_service(Trigger, "~/estop", self._on_estop_service)
         self.last_tick: SupervisorTick | None = None
+        self.last_period_s = float("nan")
+        self._loop_message: Float64MultiArray | JointState | None = None
         self._published_mode: Mode | None = None
         self._last_tick_start: float | None = None
         self._publish_mode(self.supervisor.mode)
-        self.create_timer(self.period, self._tick, clock=self.steady)
-        self.create_timer(float(values["diagnostics_period_s"]), self._publish_diagnostics, clock=self.steady)
+        steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self.create_timer(float(values["diagnostics_period_s"]), self._publish_diagnostics, clock=steady)
+        self.loop = realtime.PeriodicThread(
+            "control", self.period, self._tick, scheduling, self.get_logger().error, stop
+        )
+        how = self.loop.start()
         self.get_logger().info(
-            f"{contract.task} policy for {robot.name} at {1.0 / self.period:g} Hz; mode {self.supervisor.mode}"
+            f"{contract.task} policy for {robot.name} at {1.0 / self.period:g} Hz ({how}); mode {self.supervisor.mode}"
         )
 
     @staticmethod
@@ -170,27 +183,47 @@ class PolicyBridge(Node):
 
     # ---- inputs -----------------------------------------------------------------------------------------
 
+    # Each input is converted outside the lock; the lock covers only the supervisor's store of it.
+
     def _on_joint_state(self, msg: JointState) -> None:
-        self.supervisor.on_joint_state(self._now(), *joint_arrays(msg))
+        arrived = self._now()
+        names, position, velocity = joint_arrays(msg)
+        with self.lock:
+            self.supervisor.on_joint_state(arrived, names, position, velocity)
 
     def _on_imu(self, msg: Imu) -> None:
-        self.supervisor.on_imu(self._now(), imu_reading(msg))
+        arrived = self._now()
+        reading = imu_reading(msg)
+        with self.lock:
+            self.supervisor.on_imu(arrived, reading)
 
     def _on_twist(self, msg: Twist) -> None:
-        self.supervisor.on_command(self._now(), twist_command(msg))
+        arrived = self._now()
+        command = twist_command(msg)
+        with self.lock:
+            self.supervisor.on_command(arrived, command)
 
     def _on_point(self, msg: Point) -> None:
-        self.supervisor.on_command(self._now(), point_command(msg))
+        arrived = self._now()
+        command = point_command(msg)
+        with self.lock:
+            self.supervisor.on_command(arrived, command)
 
     def _on_estop_topic(self, msg: Bool) -> None:
         if msg.data:
-            self.supervisor.estop("/estop is true")
-            self._publish_command(self.supervisor.tick(self._now()))
+            self._estop("/estop is true")
 
     def _on_estop_service(self, _request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
-        response.success, response.message = self.supervisor.estop("~/estop service")
-        self._publish_command(self.supervisor.tick(self._now()))
+        response.success, response.message = self._estop("~/estop service")
         return response
+
+    def _estop(self, reason: str) -> tuple[bool, str]:
+        """Latch ESTOP and publish its DAMP command at once, not at the next tick."""
+        with self.lock:
+            answer = self.supervisor.estop(reason)
+            tick = self.supervisor.tick(self._now())
+        self._publish_command(tick)
+        return answer
 
     def _service(
         self, handler: Callable[[float], tuple[bool, str]]
@@ -198,8 +231,9 @@ class PolicyBridge(Node):
         """A Trigger callback for ``handler(now) -> (success, message)``."""
 
         def serve(_request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
-            response.success, response.message = handler(self._now())
-            self._publish_mode(self.supervisor.mode)
+            with self.lock:
+                response.success, response.message = handler(self._now())
+                self._publish_mode(self.supervisor.mode)
             self.get_logger().info(response.message)
             return response
 
@@ -207,35 +241,55 @@ class PolicyBridge(Node):
 
     # ---- the control tick -------------------------------------------------------------------------------
 
-    def _tick(self) -> None:
+    def _tick(self, due: float) -> None:
+        """One control period, on the loop thread: ``due`` is its deadline (monotonic seconds).
+
+        The loop refills one message of its own every tick (never shared with the executor's e-stop path).
+        """
         start = self._now()
         if self._last_tick_start is not None:
-            self.stats.add("loop_period_s", start - self._last_tick_start)
+            self.last_period_s = start - self._last_tick_start
+            self.stats.add("loop_period_s", self.last_period_s)
         self._last_tick_start = start
-        tick = self.supervisor.tick(start)
-        self._publish_command(tick)
+        with self.lock:
+            tick = self.supervisor.tick(start, late_s=max(0.0, start - due))
+        self._loop_message = self._message(tick.command, self._loop_message)
+        handed = self._now()
+        self.command_pub.publish(self._loop_message)
+        done = self._now()
+        self.stats.add("publish_s", done - handed)
         if tick.mode is Mode.ACTIVE:
-            self.stats.add("state_to_command_s", self._now() - start)
+            self.stats.add("state_to_command_s", done - start)
             self.stats.add("inference_s", tick.inference_s)
             self.stats.add("state_age_s", tick.state_age_s)
+        self._report(tick)
 
-    def _message(self, command: JointCommand) -> Float64MultiArray | JointState:
-        """``command`` as the configured interface's message."""
+    def _message(
+        self, command: JointCommand, reuse: Float64MultiArray | JointState | None = None
+    ) -> Float64MultiArray | JointState:
+        """``command`` as the configured interface's message (``reuse``: one it returned before, refilled)."""
         if self.interface == "forward_position":
-            return position_message(command)
+            return position_message(command, reuse)
         if self.interface == "joint_state":
-            return joint_state_message(self.joint_names, command, self.get_clock().now().to_msg())
-        return command_message(command)
+            return joint_state_message(self.joint_names, command, self.get_clock().now().to_msg(), reuse)
+        return command_message(command, reuse)
 
     def _publish_command(self, tick: SupervisorTick) -> None:
-        """Publish the tick's command; report a new mode or fault."""
+        """Publish the tick's command in a message of its own (the e-stop path, on the executor); report it."""
         self.command_pub.publish(self._message(tick.command))
+        self._report(tick)
+
+    def _report(self, tick: SupervisorTick) -> None:
+        """Log the tick's fault if it is new; publish its mode if it changed."""
         if tick.fault and (self.last_tick is None or self.last_tick.fault != tick.fault):
             self.get_logger().error(f"{tick.mode}: {tick.fault}")
         self.last_tick = tick
-        self._publish_mode(tick.mode)
+        if tick.mode is not self._published_mode:
+            with self.lock:
+                self._publish_mode(tick.mode)
 
     def _publish_mode(self, mode: Mode) -> None:
+        """Publish ``mode`` on ``~/mode`` and log the change, if it is one (call with :attr:`lock` held)."""
         if mode is not self._published_mode:
             self.mode_pub.publish(String(data=str(mode)))
             change = f"{self._published_mode} -> {mode}" if self._published_mode is not None else str(mode)
@@ -245,15 +299,15 @@ class PolicyBridge(Node):
     def _publish_diagnostics(self) -> None:
         tick = self.last_tick
         status = DiagnosticStatus(name="policy_bridge", hardware_id=self.supervisor.controller.runner.contract.robot)
-        mode = self.supervisor.mode
+        with self.lock:
+            mode, fault, state_age = self.supervisor.mode, self.supervisor.fault, self.supervisor.state_age(self._now())
         status.level = DiagnosticStatus.ERROR if mode in (Mode.DAMP, Mode.ESTOP) else DiagnosticStatus.OK
-        status.message = f"{mode}" + (f": {self.supervisor.fault}" if self.supervisor.fault else "")
-        recent = self.stats.latest()
+        status.message = f"{mode}" + (f": {fault}" if fault else "")
         values = {
             "mode": str(mode),
-            "last_fault": self.supervisor.fault or "",
-            "loop_period_ms": f"{1000 * recent.get('loop_period_s', float('nan')):.3f}",
-            "state_age_ms": f"{1000 * self.supervisor.state_age(self._now()):.3f}",
+            "last_fault": fault or "",
+            "loop_period_ms": f"{1000 * self.last_period_s:.3f}",
+            "state_age_ms": f"{1000 * state_age:.3f}",
             "inference_ms": f"{1000 * (tick.inference_s if tick else 0.0):.3f}",
             "command_stale": str(bool(tick and tick.command_stale)),
             "policy_command": " ".join(f"{v:.4f}" for v in tick.policy_command)
@@ -266,11 +320,12 @@ class PolicyBridge(Node):
         self.diagnostics_pub.publish(array)
 
     def shut_down(self) -> None:
-        """Leave the robot limp (one DAMP command, delivered before the node goes) and write the loop statistics.
+        """End the control loop, leave the robot limp (one DAMP command, delivered) and write the loop statistics.
 
         The wait for every subscriber's acknowledgement is bounded by :data:`DAMP_DELIVERY_TIMEOUT_S`, so a
         subscriber that died unannounced cannot hold the stop; the one log line says whether it timed out.
         """
+        self.loop.stop()
         self.command_pub.publish(self._message(self.supervisor.controller.safety.damping()))
         if self.command_pub.wait_for_all_acked(Duration(seconds=DAMP_DELIVERY_TIMEOUT_S)):
             self.get_logger().info("stopped; sent DAMP")

@@ -6,11 +6,16 @@ ros/config/<robot>.yaml`` and the launch file's overrides (robot, policy, autost
 their own with discovery limited to this host. The bridge stands the robot up and activates the policy
 by itself; when the run ends it is stopped with SIGINT and writes its loop statistics (``stats_file``):
 
-- loop period: between consecutive starts of the control timer's callback (every mode);
+- loop period: between the starts of consecutive control ticks (every mode; each tick publishes one command);
 - state-to-command: from the start of a tick (the moment the latest state is taken) to the command handed
   to DDS (observation, inference, safety filter, serialization, publish);
 - state age: how old the latest ``/joint_states`` was at the tick (transport plus the wait for the tick);
-- inference: onnxruntime alone (ACTIVE ticks).
+- inference: onnxruntime alone (ACTIVE ticks);
+- publish: the ``/joint_commands`` publish call alone (every command).
+
+With ``load`` > 0 the bench first starts that many CPU-bound processes (a busy loop each, normal priority)
+and keeps them running until both nodes have stopped: start-up, stand-up and the timed window all share the
+CPU with them, as a robot's control loop shares its computer with perception and logging.
 
 The default policy is an untrained FastSAC quadruped policy, exported like any trained one: its mean
 action is zero, so the emulated robot stands on its default pose for the whole run and every tick runs
@@ -19,6 +24,7 @@ the full ACTIVE path (a fallen robot would be damped and skip inference).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -27,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -68,15 +75,21 @@ class BridgeBenchResult:
     seconds: float
     """Length of the timed run."""
     loop_period: Percentiles
-    """Control timer period."""
+    """Control loop period (the command period)."""
     state_to_command: Percentiles
     """Tick start to command published."""
     state_age: Percentiles
     """Age of the latest joint state at the tick."""
     inference: Percentiles
     """onnxruntime per ACTIVE tick."""
+    publish: Percentiles
+    """The command's publish call (serialization and the synchronous DDS write)."""
     active_ticks: int
     """Ticks the policy ran."""
+    load: int
+    """CPU-bound processes that ran beside the nodes."""
+    fault: str | None
+    """The first fault the bridge logged (it then damped the robot), or None."""
 
 
 def export_untrained_policy(task: str, folder: Path) -> Path:
@@ -131,21 +144,51 @@ def _wait_until_active(bridge: subprocess.Popen, log: Path, timeout: float = STA
     raise RuntimeError(f"the bridge did not reach ACTIVE within {timeout:g} s; its log ends {log.read_text()[-300:]!r}")
 
 
+@contextlib.contextmanager
+def cpu_load(processes: int) -> Iterator[None]:
+    """``processes`` CPU-bound Python processes (a busy loop each, normal priority) for the length of the block."""
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(processes)]
+    try:
+        yield
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+
+
+def _first_fault(log: str) -> str | None:
+    """The first fault line of the bridge's log (``DAMP: ...`` or ``ESTOP: ...``), without the logger's prefix."""
+    for line in log.splitlines():
+        for mode in ("]: DAMP: ", "]: ESTOP: "):
+            if mode in line:
+                return line.split("]: ", 1)[1]
+    return None
+
+
 def _percentiles(summary: dict[str, dict[str, float]], name: str) -> Percentiles:
     row = summary.get(name, {"p50": float("nan"), "p99": float("nan"), "max": float("nan"), "count": 0})
     return Percentiles(1000 * row["p50"], 1000 * row["p99"], 1000 * row["max"], int(row["count"]))
 
 
 def run_bridge_bench(
-    robot_yaml: Path, robot: str, policy: Path, seconds: float, state_rate_hz: float, domain_id: int | None = None
+    robot_yaml: Path,
+    robot: str,
+    policy: Path,
+    seconds: float,
+    state_rate_hz: float,
+    domain_id: int | None = None,
+    load: int = 0,
 ) -> BridgeBenchResult:
-    """Run emulator + bridge for ``seconds`` after the bridge turns ACTIVE; read the bridge's statistics."""
+    """Run emulator + bridge for ``seconds`` after the bridge turns ACTIVE; read the bridge's statistics.
+
+    ``load`` CPU-bound processes run beside the nodes from before their start until after their stop.
+    """
     from sim2real.runtime import read_contract
 
     contract = read_contract(policy)
     domain = domain_id if domain_id is not None else random.randint(150, 230)
     env = {**os.environ, "ROS_DOMAIN_ID": str(domain), "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, cpu_load(load):
         stats = Path(folder) / "stats.json"
         logs = {name: (Path(folder) / f"{name}.log").open("w") for name in ("policy_bridge", "mujoco_robot")}
         bridge_overrides = {"robot": robot_yaml, "policy": policy, "autostart": True, "stats_file": stats}
@@ -175,6 +218,7 @@ def run_bridge_bench(
             output = (Path(folder) / "policy_bridge.log").read_text().strip().splitlines()
             raise RuntimeError(f"the bridge wrote no statistics (exit {codes['policy_bridge']}): {output[-1:]}")
         summary = json.loads(stats.read_text())
+        fault = _first_fault((Path(folder) / "policy_bridge.log").read_text())
     return BridgeBenchResult(
         robot=robot,
         policy=str(policy),
@@ -185,7 +229,10 @@ def run_bridge_bench(
         state_to_command=_percentiles(summary, "state_to_command_s"),
         state_age=_percentiles(summary, "state_age_s"),
         inference=_percentiles(summary, "inference_s"),
+        publish=_percentiles(summary, "publish_s"),
         active_ticks=_percentiles(summary, "inference_s").count,
+        load=load,
+        fault=fault,
     )
 
 
@@ -193,7 +240,8 @@ def format_bridge_bench(result: BridgeBenchResult) -> str:
     """A short human-readable report."""
     rows = [
         f"bridge on {result.robot}, {result.seconds:g} s, policy every {result.nominal_period_ms:g} ms, "
-        f"joint states at {result.state_rate_hz:g} Hz, {result.active_ticks} ACTIVE ticks",
+        f"joint states at {result.state_rate_hz:g} Hz, {result.active_ticks} ACTIVE ticks, "
+        f"{result.load} CPU-bound processes beside it",
         f"  {'':<18}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}",
     ]
     for label, series in (
@@ -201,8 +249,10 @@ def format_bridge_bench(result: BridgeBenchResult) -> str:
         ("state-to-command", result.state_to_command),
         ("state age", result.state_age),
         ("inference", result.inference),
+        ("publish", result.publish),
     ):
         rows.append(f"  {label:<18}{series.p50_ms:>10.3f}{series.p99_ms:>10.3f}{series.max_ms:>10.3f}")
+    rows.append(f"  fault: {result.fault}" if result.fault else "  no fault: the bridge stayed ACTIVE")
     return "\n".join(rows)
 
 

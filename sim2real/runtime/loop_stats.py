@@ -16,11 +16,10 @@ class LoopStats:
 
     def add(self, name: str, seconds: float) -> None:
         """Record one sample of ``name``."""
-        self.series.setdefault(name, collections.deque(maxlen=self.window)).append(float(seconds))
-
-    def latest(self) -> dict[str, float]:
-        """The last sample of every series."""
-        return {name: values[-1] for name, values in self.series.items() if values}
+        series = self.series.get(name)
+        if series is None:  # not setdefault: that would build a deque on every call of a control tick
+            series = self.series[name] = collections.deque(maxlen=self.window)
+        series.append(float(seconds))
 
     def summary(self) -> dict[str, dict[str, float]]:
         """Per series: sample count, p50, p99 and max, in seconds."""

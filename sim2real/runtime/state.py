@@ -48,7 +48,7 @@ class JointCommand:
 
     def as_rows(self) -> np.ndarray:
         """The command as a ``(joints, 5)`` array of ``q, dq, kp, kd, tau`` (the ROS message layout)."""
-        return np.stack([self.position, self.velocity, self.kp, self.kd, self.torque], axis=1)
+        return np.array((self.position, self.velocity, self.kp, self.kd, self.torque), dtype=np.float64).T
 
     def effort(self, position: np.ndarray, velocity: np.ndarray) -> np.ndarray:
         """The effort this command asks of each joint at the measured ``position`` and ``velocity``."""

@@ -1,7 +1,8 @@
 """What a robot-side control loop adds around the :class:`Controller`: modes, watchdogs and the stand-up ramp.
 
-The ROS bridge feeds it messages as they arrive and calls :meth:`Supervisor.tick` from its control timer;
-time is passed in (monotonic seconds), so every rule here is a plain function of its inputs.
+The ROS bridge feeds it messages as they arrive and calls :meth:`Supervisor.tick` from its control loop;
+time is passed in (monotonic seconds), so every rule here is a plain function of its inputs. It holds no
+lock: a caller that feeds it from one thread and ticks it from another serializes the calls itself.
 
 Modes:
 
@@ -23,6 +24,7 @@ watchdogs run in those three modes (a ``PASSIVE`` robot is already limp). A comm
 
 from __future__ import annotations
 
+import collections
 import enum
 import math
 from dataclasses import dataclass
@@ -48,6 +50,27 @@ class Mode(enum.StrEnum):
 
 _WATCHED = (Mode.STANDUP, Mode.READY, Mode.ACTIVE)
 _LATCHED = (Mode.DAMP, Mode.ESTOP)
+
+ARRIVAL_WINDOW_S = 1.0
+"""A stale-state fault says how many messages of the topic arrived in this many seconds before it."""
+
+
+class _Arrivals:
+    """When the messages of one topic arrived, over the last :data:`ARRIVAL_WINDOW_S`."""
+
+    def __init__(self) -> None:
+        self.times: collections.deque[float] = collections.deque()
+
+    def add(self, now: float) -> None:
+        """One arrived at ``now``; those older than the window are forgotten."""
+        times = self.times
+        times.append(now)
+        while now - times[0] > ARRIVAL_WINDOW_S:
+            times.popleft()
+
+    def within_window(self, now: float) -> int:
+        """How many arrived in the :data:`ARRIVAL_WINDOW_S` before ``now``."""
+        return sum(1 for moment in self.times if now - moment <= ARRIVAL_WINDOW_S)
 
 
 @dataclass(frozen=True)
@@ -114,16 +137,19 @@ class Supervisor:
         self._imu: tuple[float, ImuReading] | None = None
         self._command: tuple[float, np.ndarray] | None = None
         self._ramp: tuple[float, np.ndarray] | None = None
+        self._arrivals = {"/joint_states": _Arrivals(), "/imu": _Arrivals()}
 
     # ---- inputs, as they arrive -------------------------------------------------------------------------
 
     def on_joint_state(self, now: float, names: tuple[str, ...], position: np.ndarray, velocity: np.ndarray) -> None:
         """A joint state message arrived at ``now`` (names in any order, extra joints ignored)."""
         self._joints = (now, tuple(names), np.asarray(position, dtype=np.float64), np.asarray(velocity, np.float64))
+        self._arrivals["/joint_states"].add(now)
 
     def on_imu(self, now: float, imu: ImuReading) -> None:
         """An IMU sample arrived at ``now``."""
         self._imu = (now, imu)
+        self._arrivals["/imu"].add(now)
 
     def on_command(self, now: float, command: np.ndarray) -> None:
         """A velocity (vx, vy, yaw rate) or target position command arrived at ``now``."""
@@ -182,12 +208,16 @@ class Supervisor:
 
     # ---- the control tick ---------------------------------------------------------------------------------
 
-    def tick(self, now: float) -> SupervisorTick:
-        """One control period: watchdogs, then the command of the current mode."""
+    def tick(self, now: float, late_s: float = 0.0) -> SupervisorTick:
+        """One control period: watchdogs, then the command of the current mode.
+
+        ``late_s`` is how long after its deadline the caller's loop started this tick; a stale-state fault
+        that the lateness alone explains (the state was fresh when the tick was due) blames the loop.
+        """
         if self.autostart:
             self._advance_autostart(now)
         if self.mode in _WATCHED:
-            problem = self._state_problem(now)
+            problem = self._state_problem(now, late_s)
             if problem is not None:
                 self._latch(problem)
         command, stale = self._command_now(now)
@@ -225,21 +255,34 @@ class Supervisor:
             self.mode = Mode.DAMP
             self.fault = self.fault or reason
 
-    def _state_problem(self, now: float) -> str | None:
+    def _state_problem(self, now: float, late_s: float = 0.0) -> str | None:
         """Why the latest state cannot be used now (missing or stale joints or IMU), or None."""
-        timeout = self.config.state_timeout_s
         if self._joints is None:
             return "no /joint_states received yet"
-        age = now - self._joints[0]
-        if age > timeout:
-            return f"stale /joint_states: last one {age:.3f} s ago, state_timeout_s is {timeout:g}"
-        if self.needs_imu:
+        problem = self._staleness("/joint_states", self._joints[0], now, late_s)
+        if problem is None and self.needs_imu:
             if self._imu is None:
                 return "no /imu received yet"
-            age = now - self._imu[0]
-            if age > timeout:
-                return f"stale /imu: last one {age:.3f} s ago, state_timeout_s is {timeout:g}"
-        return None
+            problem = self._staleness("/imu", self._imu[0], now, late_s)
+        return problem
+
+    def _staleness(self, topic: str, arrived: float, now: float, late_s: float) -> str | None:
+        """What made ``topic``'s last message (arrived at ``arrived``) too old at ``now``, or None if it is not."""
+        timeout = self.config.state_timeout_s
+        age = now - arrived
+        if age <= timeout:
+            return None
+        if age - late_s <= timeout:
+            return (
+                f"control loop late: this tick started {1000 * late_s:.0f} ms after its deadline; {topic} was "
+                f"{age - late_s:.3f} s old when the tick was due, {age:.3f} s when it ran "
+                f"(state_timeout_s is {timeout:g})"
+            )
+        recent = self._arrivals[topic].within_window(now)
+        return (
+            f"stale {topic}: last one arrived {age:.3f} s ago, {recent} in the last {ARRIVAL_WINDOW_S:g} s; "
+            f"state_timeout_s is {timeout:g}"
+        )
 
     def _state(self) -> RobotState:
         """The latest joint state and IMU sample as one :class:`RobotState`."""

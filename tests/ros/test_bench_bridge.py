@@ -12,7 +12,7 @@ def test_bench_bridge_reports_loop_period_latency_and_inference_of_an_active_bri
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["bench"] == "bridge" and report["nominal_period_ms"] == 10.0
     assert report["active_ticks"] > 100, report  # the bridge stood up and ran the policy by itself
-    for series in ("loop_period", "state_to_command", "state_age", "inference"):
+    for series in ("loop_period", "state_to_command", "state_age", "inference", "publish"):
         row = report[series]
         assert row["count"] > 0 and 0 < row["p50_ms"] <= row["p99_ms"] <= row["max_ms"], (series, row)
     assert "loop period" in result.stdout and "state-to-command" in result.stdout

@@ -109,6 +109,23 @@ def test_joint_states_older_than_the_timeout_damp_the_robot_at_the_next_tick(sup
     assert tick.mode is Mode.DAMP and is_damp(tick.command) and "stale /joint_states" in tick.fault
 
 
+def test_a_stale_state_fault_says_how_old_the_last_state_is_and_how_many_arrived_in_the_last_second(supervisor):
+    now = active(supervisor)  # two states at `now` (the one at stand is over 1 s old)
+    for k in range(1, 6):  # five more, 10 ms apart, then silence
+        feed(supervisor, now + 0.01 * k)
+    tick = supervisor.tick(now + 0.05 + 0.15)
+    assert tick.mode is Mode.DAMP
+    assert tick.fault == "stale /joint_states: last one arrived 0.150 s ago, 7 in the last 1 s; state_timeout_s is 0.1"
+
+
+def test_a_tick_that_ran_late_with_a_fresh_state_at_its_deadline_blames_the_control_loop_not_the_driver(supervisor):
+    now = active(supervisor)
+    feed(supervisor, now + 0.02)
+    tick = supervisor.tick(now + 0.02 + 0.15, late_s=0.12)  # due at +0.05: the state was 0.03 s old then
+    assert tick.mode is Mode.DAMP and tick.fault.startswith("control loop late: this tick started 120 ms after")
+    assert "/joint_states was 0.030 s old when the tick was due, 0.150 s when it ran" in tick.fault, tick.fault
+
+
 def test_a_stale_imu_damps_a_robot_that_reads_one(supervisor):
     now = active(supervisor)
     later = now + CONFIG.state_timeout_s + 0.001
