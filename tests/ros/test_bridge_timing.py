@@ -30,6 +30,19 @@ BURST_SECONDS = 2.0
 LOAD_PROCESSES = 2
 
 
+def realtime_permitted() -> bool:
+    """Whether a process here may take SCHED_FIFO (root or CAP_SYS_NICE, or an rtprio limit), as the nodes try to."""
+    probe = "import os; os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))"
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True).returncode == 0
+
+
+needs_realtime = pytest.mark.skipif(
+    not realtime_permitted(),
+    reason="SCHED_FIFO is refused here: the loop holds its period beside busy processes only at realtime_priority "
+    "(README: Giving the loop a core)",
+)
+
+
 class StateDriver:
     """:mod:`tests.ros.state_burst` playing a still cart-pole at 200 Hz, bursting at 5 kHz on request."""
 
@@ -88,6 +101,7 @@ def bursts_keep_the_bridge_active(launch, probe, domain_id: int, tmp_path: Path,
     assert period["p99"] <= 2 * CARTPOLE_PERIOD, period
 
 
+@needs_realtime
 def test_a_5khz_joint_states_burst_for_2s_leaves_the_bridge_active_with_its_command_period(
     launch, probe, domain_id, tmp_path
 ):
@@ -95,6 +109,7 @@ def test_a_5khz_joint_states_burst_for_2s_leaves_the_bridge_active_with_its_comm
 
 
 @pytest.mark.slow
+@needs_realtime
 def test_five_5khz_joint_states_bursts_leave_the_bridge_active_with_its_command_period(
     launch, probe, domain_id, tmp_path
 ):
@@ -121,6 +136,7 @@ def run_beside_cpu_load(launch, probe, tmp_path: Path, seconds: float) -> None:
     assert period["p99"] <= 2 * WALKING_PERIOD and period["max"] <= 5 * WALKING_PERIOD, period
 
 
+@needs_realtime
 def test_beside_two_cpu_bound_processes_bridge_and_emulator_run_10s_with_no_damp_and_the_period_held(
     launch, probe, tmp_path
 ):
@@ -128,6 +144,7 @@ def test_beside_two_cpu_bound_processes_bridge_and_emulator_run_10s_with_no_damp
 
 
 @pytest.mark.slow
+@needs_realtime
 def test_beside_two_cpu_bound_processes_bridge_and_emulator_run_60s_with_no_damp_and_the_period_held(
     launch, probe, tmp_path
 ):
