@@ -48,7 +48,14 @@ def rollout(env, num_envs: int, steps: int):
     return jax.device_get(jax.jit(run)(jax.random.PRNGKey(0)))
 
 
-@pytest.fixture(scope="module", params=task_names())
+SLOW_TO_COMPILE = {"humanoid_joystick_rough"}
+"""Played in ``make test-slow`` only: 47 s of compiling, for code its flat twin and the rough quadruped cover."""
+
+
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param(name, marks=pytest.mark.slow) if name in SLOW_TO_COMPILE else name for name in task_names()],
+)
 def played(request):
     env = make_env(request.param, {"episode_length": EPISODE})
     first, trace = rollout(env, NUM_ENVS, STEPS)
