@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sim import delay
 from sim.errors import Problem
 from sim.mjx_import import mjx
+from sim.mjx_limits import to_mjx
 from sim.noise import add_uniform_noise
 from sim.observation import ObservationLayout, ObservationTerm
 from sim.randomization import sample_uniform_params
@@ -99,9 +100,8 @@ class MjxEnv(Env):
         mj_model = copy.deepcopy(robot.mj_model)
         mj_model.opt.timestep = config.sim_dt
         self.mj_model = mj_model
-        self.mjx_model = mjx.put_model(mj_model, impl=config.mjx_impl)
+        self.mjx_model, self._blank_data = to_mjx(mj_model, config.mjx_impl, robot.mjcf_path)
         self.n_substeps = round(config.ctrl_dt / config.sim_dt)
-        self._blank_data = mjx.make_data(mj_model, impl=config.mjx_impl)
         self.actor_layout = ObservationLayout(self.actor_terms(), robot, mj_model)
         self._noise_scale = self.actor_layout.noise_scale()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -10,10 +11,12 @@ import mujoco
 import numpy as np
 from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
 
+from sim.actuators import actuator_problem, drive_defaults
 from sim.assets import robot_yaml_path, shipped_robot_names
 from sim.errors import ConfigError, Problem
 from sim.menagerie import PREFIX as MENAGERIE_PREFIX
 from sim.menagerie import menagerie_mjcf
+from sim.model_adaptation import GroundEdit, adapt_model, read_mjcf
 from sim.yaml_io import FILE_MODEL_CONFIG, LIST_AS_TUPLE, parse_model, read_yaml_mapping
 
 
@@ -39,9 +42,21 @@ class JointConfig(BaseModel):
     )
     range: JointRange = Field(description="Position limits [lower, upper], inside the MJCF joint range.")
     default_pos: float = Field(description="Default (nominal) position, inside range: rad for hinges, m for slides.")
-    kp: float = Field(0.0, ge=0.0, description="PD stiffness (N m/rad or N/m); 0 for pure torque control.")
-    kd: float = Field(0.0, ge=0.0, description="PD damping (N m s/rad or N s/m).")
-    effort_limit: float = Field(gt=0.0, description="Largest torque or force the motor may apply.")
+    kp: float | None = Field(
+        None,
+        ge=0.0,
+        description="PD stiffness (N m/rad or N/m); 0 for pure torque control. Default: the MJCF servo's kp "
+        "(0 for a motor).",
+    )
+    kd: float | None = Field(
+        None, ge=0.0, description="PD damping (N m s/rad or N s/m). Default: the MJCF servo's kv (0 for a motor)."
+    )
+    effort_limit: float | None = Field(
+        None,
+        gt=0.0,
+        description="Largest torque or force the motor may apply. Default: the MJCF actuator's forcerange (for a "
+        "motor, ctrlrange x gear), else the joint's actuatorfrcrange.",
+    )
     velocity_limit: float = Field(gt=0.0, description="Largest joint speed the motor reaches (rad/s or m/s).")
 
     @field_validator("default_pos")
@@ -170,7 +185,7 @@ class Robot:
     mjcf_path: Path
     """The MJCF file the model was compiled from."""
     mj_model: mujoco.MjModel
-    """The compiled MuJoCo model (timestep as written in the MJCF)."""
+    """The compiled, adapted MuJoCo model (timestep as written in the MJCF): what every engine runs."""
     joint_ids: np.ndarray
     """MJCF joint id of each actuated joint."""
     qpos_adr: np.ndarray
@@ -179,6 +194,10 @@ class Robot:
     """Index into ``qvel`` of each actuated joint."""
     actuator_ids: np.ndarray
     """MJCF actuator id driving each actuated joint."""
+    notes: tuple[str, ...] = ()
+    """What was converted, added or adapted to make the model from the MJCF (see :mod:`sim.model_adaptation`)."""
+    ground_geom: str | None = None
+    """The ground geom (the MJCF's, or the project's ``floor``); None for a fixed base without one."""
 
     @property
     def name(self) -> str:
@@ -216,8 +235,8 @@ class Robot:
 _ONE_DOF_JOINTS = {int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_SLIDE)}
 
 
-def _compile_mjcf(yaml_path: Path, config: RobotConfig) -> tuple[Path, mujoco.MjModel]:
-    """Compile the MJCF named by the robot YAML; raise naming the ``mjcf`` field on failure."""
+def _mjcf_path(yaml_path: Path, config: RobotConfig) -> Path:
+    """The MJCF file named by the robot YAML; raise naming the ``mjcf`` field when there is none."""
     if config.mjcf.startswith(MENAGERIE_PREFIX):
         mjcf_path = menagerie_mjcf(config.mjcf, yaml_path)
     else:
@@ -226,12 +245,7 @@ def _compile_mjcf(yaml_path: Path, config: RobotConfig) -> tuple[Path, mujoco.Mj
         raise ConfigError.single(yaml_path, "mjcf", f"{mjcf_path} is a folder; name the MJCF file inside it")
     if not mjcf_path.is_file():
         raise ConfigError.single(yaml_path, "mjcf", f"MJCF file {mjcf_path} not found; fix the relative path")
-    try:
-        return mjcf_path, mujoco.MjModel.from_xml_path(str(mjcf_path))
-    except ValueError as exc:
-        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-        message = " | ".join(lines) or "compile error"
-        raise ConfigError.single(yaml_path, "mjcf", f"MuJoCo cannot compile {mjcf_path.name}: {message}") from None
+    return mjcf_path
 
 
 def _names(model: mujoco.MjModel, obj: mujoco.mjtObj, count: int) -> list[str]:
@@ -287,35 +301,79 @@ def _check_joint(
             )
     if joint.actuator is None:
         driving = _actuator_for(model, jid)
-        if len(driving) != 1:
-            problems.append(
-                Problem(
-                    file,
-                    f"{field}.actuator",
-                    f"{len(driving)} MJCF actuators drive joint '{joint.name}'; name the one to use",
-                )
+        if not driving:
+            message = (
+                f"0 MJCF actuators drive joint '{joint.name}' through a joint transmission (tendon, site and "
+                f'slider-crank actuators cannot carry a joint torque); add <motor joint="{joint.name}"/> to the MJCF'
             )
+            problems.append(Problem(file, f"{field}.actuator", message))
             return jid, -1
-        return jid, driving[0]
-    if joint.actuator not in actuator_names:
+        if len(driving) > 1:
+            message = f"{len(driving)} MJCF actuators drive joint '{joint.name}'; name the one to use"
+            problems.append(Problem(file, f"{field}.actuator", message))
+            return jid, -1
+        aid = driving[0]
+    elif joint.actuator not in actuator_names:
         _check_named(problems, file, f"{field}.actuator", "actuator", joint.actuator, actuator_names)
         return jid, -1
-    aid = actuator_names.index(joint.actuator)
+    else:
+        aid = actuator_names.index(joint.actuator)
     if aid not in _actuator_for(model, jid):
+        kind = mujoco.mjtTrn(int(model.actuator_trntype[aid])).name.removeprefix("mjTRN_").lower()
         problems.append(
-            Problem(file, f"{field}.actuator", f"actuator '{joint.actuator}' does not drive joint '{joint.name}'")
+            Problem(
+                file,
+                f"{field}.actuator",
+                f"actuator '{joint.actuator}' does not drive joint '{joint.name}' (its transmission: {kind}); "
+                f'name a joint actuator or add <motor joint="{joint.name}"/> to the MJCF',
+            )
         )
+        return jid, -1
+    problem = actuator_problem(model, aid)
+    if problem is not None:
+        name = model.actuator(aid).name or f"#{aid}"
+        problems.append(Problem(file, f"{field}.actuator", f"actuator '{name}' {problem}"))
+        return jid, -1
     return jid, aid
 
 
+def _with_drive_defaults(
+    problems: list[Problem], file: str, model: mujoco.MjModel, config: RobotConfig, ids: list[tuple[int, int]]
+) -> RobotConfig:
+    """The config with each joint's omitted kp, kd and effort_limit taken from its MJCF actuator."""
+    joints = []
+    for i, (joint, (jid, aid)) in enumerate(zip(config.joints, ids, strict=True)):
+        if aid < 0:
+            joints.append(joint)
+            continue
+        defaults = drive_defaults(model, aid, jid)
+        effort = joint.effort_limit if joint.effort_limit is not None else defaults.effort_limit
+        if effort is None:
+            name = model.actuator(aid).name or f"#{aid}"
+            message = (
+                f"not given, and actuator '{name}' has no forcerange or ctrlrange (nor the joint an "
+                "actuatorfrcrange); give the joint's largest torque or force"
+            )
+            problems.append(Problem(file, f"joints[{i}].effort_limit", message))
+        kp = joint.kp if joint.kp is not None else defaults.kp
+        kd = joint.kd if joint.kd is not None else defaults.kd
+        joints.append(joint.model_copy(update={"kp": kp, "kd": kd, "effort_limit": effort}))
+    return config.model_copy(update={"joints": joints})
+
+
 def load_robot(name_or_path: str | Path) -> Robot:
-    """Load a shipped robot by name, or a robot YAML by path; raise :class:`ConfigError` if invalid."""
+    """Load a shipped robot by name, or a robot YAML by path; raise :class:`ConfigError` if invalid.
+
+    The model is the MJCF adapted for the stack (:func:`sim.model_adaptation.adapt_model`); joints that omit
+    kp, kd or effort_limit get their MJCF actuator's values.
+    """
     yaml_path = robot_yaml_path(name_or_path)
     if not yaml_path.is_file() and Path(name_or_path).suffix not in (".yaml", ".yml"):
         known = ", ".join(shipped_robot_names()) or "none"
         raise ConfigError.single(name_or_path, "-", f"no such robot (shipped robots: {known}) and no such file")
     config = parse_model(yaml_path, RobotConfig, read_yaml_mapping(yaml_path))
-    mjcf_path, model = _compile_mjcf(yaml_path, config)
+    mjcf_path = _mjcf_path(yaml_path, config)
+    spec, model = read_mjcf(yaml_path, mjcf_path)
     file = str(yaml_path)
     problems: list[Problem] = []
     body_names = _names(model, mujoco.mjtObj.mjOBJ_BODY, model.nbody)
@@ -334,16 +392,38 @@ def load_robot(name_or_path: str | Path) -> Robot:
         _check_joint(problems, file, i, joint, model, joint_names, actuator_names)
         for i, joint in enumerate(config.joints)
     ]
+    config = _with_drive_defaults(problems, file, model, config, ids)
     if problems:
         raise ConfigError(problems)
+    actuator_ids = np.array([aid for _, aid in ids], dtype=np.int32)
+    adapted = adapt_model(yaml_path, mjcf_path, _effort_limits(config, actuator_ids), read=(spec, model))
     joint_ids = np.array([jid for jid, _ in ids], dtype=np.int32)
     return Robot(
         config=config,
         yaml_path=yaml_path,
         mjcf_path=mjcf_path,
-        mj_model=model,
+        mj_model=adapted.model,
         joint_ids=joint_ids,
-        qpos_adr=model.jnt_qposadr[joint_ids].astype(np.int32),
-        dof_adr=model.jnt_dofadr[joint_ids].astype(np.int32),
-        actuator_ids=np.array([aid for _, aid in ids], dtype=np.int32),
+        qpos_adr=adapted.model.jnt_qposadr[joint_ids].astype(np.int32),
+        dof_adr=adapted.model.jnt_dofadr[joint_ids].astype(np.int32),
+        actuator_ids=actuator_ids,
+        notes=adapted.notes,
+        ground_geom=adapted.ground,
     )
+
+
+def _effort_limits(config: RobotConfig, actuator_ids: np.ndarray) -> dict[int, float]:
+    """Actuator id -> effort limit of the joint it drives."""
+    return {int(a): float(j.effort_limit or 0.0) for a, j in zip(actuator_ids, config.joints, strict=True)}
+
+
+def rebuilt_robot(robot: Robot, edit: GroundEdit) -> Robot:
+    """The robot with its model rebuilt from the MJCF through the same adaptation, ``edit`` changing the ground.
+
+    Joint and actuator indices are unchanged (a ground edit adds no joint or actuator); raises
+    :class:`ConfigError` on what the edited model cannot simulate (a cylinder foot is adapted, for one).
+    """
+    adapted = adapt_model(robot.yaml_path, robot.mjcf_path, _effort_limits(robot.config, robot.actuator_ids), edit)
+    if adapted.model.nq != robot.mj_model.nq or adapted.model.nu != robot.mj_model.nu:
+        raise ConfigError.single(robot.mjcf_path, "-", "changing the ground changed the joints or actuators")
+    return dataclasses.replace(robot, mj_model=adapted.model, notes=adapted.notes, ground_geom=adapted.ground)

@@ -22,9 +22,10 @@ number means both); the terrain uses ``easy + difficulty * (hard - easy)``. A cu
 terrains with ``config.with_difficulty(d)``.
 
 MJX (mujoco-mjx 3.17, ``impl="jax"``) collides a heightfield with spheres, capsules, boxes and convex
-meshes only (``hfield_sphere``, ``hfield_capsule``, ``hfield_convex``); cylinders and ellipsoids
-touching it make ``mjx.put_model`` raise, and plane-hfield pairs are skipped. It implements no margin
-or gap for heightfield pairs, so the terrain geom gets margin 0 (the robot's colliding geoms need it too).
+meshes only (``hfield_sphere``, ``hfield_capsule``, ``hfield_convex``), and plane-hfield pairs are
+skipped. It implements no margin or gap for heightfield pairs, so the terrain geom gets margin 0. A robot
+on a terrain is rebuilt through :mod:`sim.model_adaptation`, which makes its cylinders touching the
+heightfield capsules, zeroes small margins of its geoms and refuses ellipsoids (:mod:`sim.mjx_limits`).
 Each hfield pair reserves 4 contacts (a sphere on a plane reserves 1) and tests the grid cells under the
 geom's bounding sphere, so its cost grows with (geom size / resolution)^2: keep feet small spheres and
 the resolution no finer than needed.
@@ -32,7 +33,6 @@ the resolution no finer than needed.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Annotated, Literal, Self, get_args
 
@@ -42,11 +42,11 @@ import mujoco
 import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
 
-from sim.robot import Robot
+from sim.errors import ConfigError
+from sim.ground import FLOOR_GEOM, add_floor
+from sim.robot import Robot, rebuilt_robot
 from sim.yaml_io import FILE_MODEL_CONFIG, LIST_AS_TUPLE
 
-FLOOR_GEOM = "floor"
-"""Name of the worldbody geom that is (or becomes) the ground."""
 HFIELD_NAME = "terrain"
 """Name of the hfield asset that ``add_terrain`` adds."""
 BASE_DEPTH = 0.1
@@ -306,30 +306,27 @@ def height_at(config: TerrainConfig, heights: np.ndarray | jax.Array, x: ArrayLi
     return heightfield_height(heights, (config.size, config.size), x, y)
 
 
-def _floor_geom(spec: mujoco.MjSpec) -> mujoco.MjsGeom:
-    """The worldbody plane named ``floor``; a new ground plane (contype 0, conaffinity 1) if none."""
-    floor = spec.geom(FLOOR_GEOM)
+def _floor_geom(spec: mujoco.MjSpec, ground: str | None = FLOOR_GEOM) -> mujoco.MjsGeom:
+    """The worldbody plane named ``ground``; the project's floor (:func:`sim.ground.add_floor`) if there is none."""
+    floor = spec.geom(ground) if ground else None
     if floor is None:
-        floor = spec.worldbody.add_geom()
-        floor.name = FLOOR_GEOM
-        floor.type = mujoco.mjtGeom.mjGEOM_PLANE
-        floor.size = [0.0, 0.0, 0.05]
-        floor.contype, floor.conaffinity = 0, 1
-        return floor
+        return add_floor(spec)
     if floor.type != mujoco.mjtGeom.mjGEOM_PLANE or floor.parent != spec.worldbody:
-        raise ValueError(f"geom '{FLOOR_GEOM}' must be a plane in the worldbody to be replaced by a terrain")
+        raise ValueError(f"geom '{ground}' must be a plane in the worldbody to be replaced by a terrain")
     return floor
 
 
-def add_heightfield(spec: mujoco.MjSpec, heights: np.ndarray, extent: tuple[float, float]) -> mujoco.MjsGeom:
-    """Make the spec's ``floor`` geom a heightfield of ``heights`` centred on the origin; return that geom.
+def add_heightfield(
+    spec: mujoco.MjSpec, heights: np.ndarray, extent: tuple[float, float], ground: str | None = FLOOR_GEOM
+) -> mujoco.MjsGeom:
+    """Make the spec's ground (the geom named ``ground``) a heightfield of ``heights`` centred on the origin.
 
     ``heights`` (m) has rows along y and columns along x and spans ``extent`` = ``(length along x, length
     along y)`` metres. Adds an hfield asset named ``terrain`` and turns ``floor`` into an hfield geom (its
     name, friction, contype/conaffinity, solver parameters and material stay; margin and gap become 0, which
-    MJX needs). A spec without a ``floor`` gets one.
+    MJX needs). A spec without that geom gets the project's ``floor``. Returns the heightfield geom.
     """
-    floor = _floor_geom(spec)
+    floor = _floor_geom(spec, ground)
     low = float(heights.min())
     elevation = float(heights.max()) - low
     flat = elevation < _FLAT_TOLERANCE
@@ -360,17 +357,20 @@ def add_terrain(spec: mujoco.MjSpec, config: TerrainConfig) -> mujoco.MjsGeom:
 
 
 def robot_on_heightfield(robot: Robot, heights: np.ndarray, extent: tuple[float, float]) -> Robot:
-    """The robot with its MJCF's ``floor`` made a heightfield (see :func:`add_heightfield`).
+    """The robot with its ground made a heightfield (see :func:`add_heightfield`).
 
-    Joint and actuator indices are unchanged; the robot's home pose is kept, so it starts where the floor
-    was (z = 0).
+    The model is rebuilt from the MJCF through the robot's adaptation (:func:`sim.robot.rebuilt_robot`),
+    so what MJX cannot collide with a heightfield is adapted or refused. Joint and actuator indices are
+    unchanged; the robot's home pose is kept, so it starts where the floor was (z = 0).
     """
-    spec = mujoco.MjSpec.from_file(str(robot.mjcf_path))
-    add_heightfield(spec, heights, extent)
-    model = spec.compile()
-    if model.nq != robot.mj_model.nq or model.nu != robot.mj_model.nu:
-        raise ValueError(f"adding the terrain changed the joints or actuators of {robot.mjcf_path}")
-    return dataclasses.replace(robot, mj_model=model)
+
+    def lay(spec: mujoco.MjSpec, ground: str | None) -> None:
+        try:
+            add_heightfield(spec, heights, extent, ground or FLOOR_GEOM)
+        except ValueError as exc:
+            raise ConfigError.single(robot.mjcf_path, f"geom '{ground}'", f"{exc}; make it a plane") from None
+
+    return rebuilt_robot(robot, lay)
 
 
 def robot_on_terrain(robot: Robot, config: TerrainConfig) -> Robot:

@@ -7,6 +7,12 @@ from typing import Any
 from sim.robot import Robot
 from sim.robot_pose import RobotSize, measure_robot
 
+PHYSICS_STEP_NOTE = (
+    "a task's sim_dt replaces this step in training, sim2sim and rollouts; give the ROS emulator the same "
+    "step (its physics_dt parameter) where they differ"
+)
+"""How the physics step of a task relates to the MJCF's, as the report states it."""
+
 
 def _mirror_column(robot: Robot) -> list[str]:
     """Per joint: the joint it mirrors onto, with the sign (empty without a mirror map)."""
@@ -29,6 +35,7 @@ def describe_robot(robot: Robot, size: RobotSize) -> str:
         f"  IMU site          {c.imu_site or '-'}",
         f"  feet              {', '.join(c.foot_geoms) or '-'}",
         f"  terminate on      {', '.join(c.termination_contact_bodies) or '-'} (ground contact)",
+        f"  ground            {robot.ground_geom or '-'}",
         f"  mirror map        {'yes' if c.mirror else 'no'}",
         "",
         f"  {'#':>2}  {'joint':<26}{'default':>9}{'lower':>9}{'upper':>9}{'kp':>8}{'kd':>7}{'effort':>8}"
@@ -45,8 +52,11 @@ def describe_robot(robot: Robot, size: RobotSize) -> str:
         f"  total mass {size.total_mass:.2f} kg, height {size.height:.3f} m, base {size.base_height:.3f} m above "
         f"its lowest point (home pose)",
         f"  {size.actuated} actuated joints, {size.nv} DoF (nq {size.nq}), physics step "
-        f"{robot.mj_model.opt.timestep * 1000:g} ms",
+        f"{robot.mj_model.opt.timestep * 1000:g} ms (the MJCF's timestep)",
+        f"  {PHYSICS_STEP_NOTE}",
     ]
+    if robot.notes:
+        lines += ["", "  model as run (adapted from the MJCF):", *(f"  - {note}" for note in robot.notes)]
     return "\n".join(lines)
 
 
@@ -63,6 +73,8 @@ def robot_as_dict(robot: Robot, size: RobotSize) -> dict[str, Any]:
         "nv": size.nv,
         "actuated": size.actuated,
         "timestep": float(robot.mj_model.opt.timestep),
+        "ground_geom": robot.ground_geom,
+        "adaptations": list(robot.notes),
     }
 
 

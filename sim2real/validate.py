@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sim.env import EnvConfig, MjxEnv
 from sim.errors import ConfigError, Problem
+from sim.mjx_limits import to_mjx
 from sim.robot import load_robot
 from sim.yaml_io import read_yaml_mapping
 from tasks.registry import TaskSpec, load_task_yaml, task_names
@@ -14,8 +15,8 @@ from tasks.registry import TaskSpec, load_task_yaml, task_names
 def validate_file(path: Path) -> tuple[str, list[Problem]]:
     """Validate one file and return ``(summary, problems)``.
 
-    A file with a ``task`` key is a task YAML; one with ``mjcf`` or ``joints`` is a robot YAML; anything
-    else is reported as a task YAML missing its ``task`` line.
+    A file with a ``task`` key is a task YAML; one with ``mjcf`` or ``joints`` is a robot YAML (its adapted
+    model must also go onto MJX); anything else is reported as a task YAML missing its ``task`` line.
     """
     try:
         keys = set(read_yaml_mapping(path))
@@ -27,6 +28,7 @@ def validate_file(path: Path) -> tuple[str, list[Problem]]:
             env = _build_task(path, spec, config)
             return f"task YAML overriding {spec.name}, on robot {env.robot.name}", []
         robot = load_robot(path)
+        to_mjx(robot.mj_model, "jax", robot.mjcf_path)
     except ConfigError as exc:
         return "", exc.problems
     joints = len(robot.joint_names)

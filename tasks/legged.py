@@ -45,7 +45,6 @@ from sim.pd import JointPD, pd_physics
 from sim.randomization import UniformRange, as_vector
 from sim.robot import Robot
 from sim.robot_pose import home_qpos
-from sim.terrain import FLOOR_GEOM
 from sim.terrain_grid import TerrainGridConfig, grid_height_at, grid_heights, robot_on_terrain_grid, tile_centers
 from sim.yaml_io import FILE_MODEL_CONFIG
 
@@ -397,7 +396,7 @@ class LeggedEnv(MjxEnv):
         super().__init__(robot, config)
         model = self.mj_model
         self.pd = JointPD.of(robot)
-        self.targets = DynamicsTargets.of(robot, model, FLOOR_GEOM)
+        self.targets = DynamicsTargets.of(robot, model, robot.ground_geom)
         self._base = model.body(robot.config.base_body).id
         free = _free_joint(model, self._base)
         self._free_qpos, self._free_dof = int(model.jnt_qposadr[free]), int(model.jnt_dofadr[free])

@@ -9,13 +9,16 @@ thread of its own at real-time priority where permitted (:mod:`sim2real_ros.real
 would, so that under load it is not the emulated robot that goes silent; the executor thread only hands the
 commands it receives to that loop. Parameters inject command latency, dropped state messages, uniform
 sensor noise and a random start (``initial_joint_noise``: every hinge and slide joint moved by up to that
-much from home). With ``wait_for_commands`` the physics stays
+much from home). ``physics_dt`` sets the physics step: give it the task's ``sim_dt`` where that differs from
+the MJCF's timestep (``sim2real inspect robot`` says which), so the emulator steps the physics the policy
+was trained on; 0 keeps the MJCF's. With ``wait_for_commands`` the physics stays
 frozen at the start until the first command arrives, as a robot on its stand waits for its controller.
 """
 
 from __future__ import annotations
 
 import collections
+import copy
 import math
 import sys
 import time
@@ -52,6 +55,7 @@ PARAMETERS: dict[str, object] = {
     "initial_joint_noise": 0.0,
     "wait_for_commands": False,
     "seed": 0,
+    "physics_dt": 0.0,
     **realtime.PARAMETERS,
 }
 """Every parameter with its default (see the README)."""
@@ -74,10 +78,20 @@ def _check_parameters(values: dict[str, object]) -> None:
         "angular_velocity_noise",
         "orientation_noise",
         "initial_joint_noise",
+        "physics_dt",
     ):
         value = values[name]
         if not (isinstance(value, float | int) and math.isfinite(value) and value >= 0):
             raise ParameterError(f"parameter '{name}' is {value!r}; give a finite, non-negative number")
+
+
+def physics_model(model: mujoco.MjModel, physics_dt: float) -> tuple[mujoco.MjModel, str]:
+    """The model to step and where its physics step comes from: ``physics_dt`` (the task's sim_dt) or the MJCF."""
+    if not physics_dt:
+        return model, "the MJCF's timestep"
+    model = copy.deepcopy(model)
+    model.opt.timestep = physics_dt
+    return model, "physics_dt"
 
 
 class MujocoRobotNode(Node):
@@ -98,7 +112,8 @@ class MujocoRobotNode(Node):
             angular_velocity=float(values["angular_velocity_noise"]),
             orientation=float(values["orientation_noise"]),
         )
-        self.robot = MujocoRobot(robot, robot.mj_model, float(values["latency_s"]), noise, int(values["seed"]))
+        model, step_source = physics_model(robot.mj_model, float(values["physics_dt"]))
+        self.robot = MujocoRobot(robot, model, float(values["latency_s"]), noise, int(values["seed"]))
         self.rng = np.random.default_rng(int(values["seed"]))
         qpos = home_qpos(robot)
         spread = float(values["initial_joint_noise"])
@@ -106,7 +121,7 @@ class MujocoRobotNode(Node):
         qpos[joints] += self.rng.uniform(-spread, spread, len(joints))
         self.robot.reset(qpos, np.zeros(robot.mj_model.nv))
         self.joints = len(robot.joint_names)
-        self.timestep = float(robot.mj_model.opt.timestep)
+        self.timestep = float(model.opt.timestep)
         self.drop_probability = float(values["drop_probability"])
         self.has_imu = robot.config.imu_site is not None
         self.base = robot.mj_model.body(robot.config.base_body).id
@@ -123,7 +138,8 @@ class MujocoRobotNode(Node):
         self.loop = realtime.PeriodicThread("state", period, self._tick, scheduling, self.get_logger().error, stop)
         how = self.loop.start()
         self.get_logger().info(
-            f"{robot.name}: physics at {1.0 / self.timestep:g} Hz, state at {values['state_rate_hz']:g} Hz ({how})"
+            f"{robot.name}: physics at {1.0 / self.timestep:g} Hz ({step_source}), state at "
+            f"{values['state_rate_hz']:g} Hz ({how})"
         )
 
     def _on_command(self, msg: Float64MultiArray) -> None:

@@ -21,6 +21,7 @@ import mujoco
 import numpy as np
 
 from sim.mjx_import import mjx
+from sim.mjx_limits import to_mjx
 from sim.robot import Robot
 from sim.robot_pose import random_states
 
@@ -83,7 +84,7 @@ def _time_mujoco_c(model: mujoco.MjModel, qpos: np.ndarray, qvel: np.ndarray, ct
 
 def _batched_stepper(robot: Robot, substeps: int) -> Any:
     """A jitted function advancing a batch of MJX data by ``substeps`` physics steps."""
-    model = mjx.put_model(robot.mj_model, impl="jax")
+    model, _ = to_mjx(robot.mj_model, "jax", robot.mjcf_path)
 
     def control_period(data: mjx.Data) -> mjx.Data:
         return jax.lax.fori_loop(0, substeps, lambda _, d: mjx.step(model, d), data)
