@@ -121,7 +121,7 @@ def mjx_fixes(model: mujoco.MjModel) -> MjxFixes:
             elif pair >= 0:
                 fixes.pair_fixes.add(pair)
             else:
-                fixes.no_margin.update((g1, g2))
+                fixes.no_margin.update(g for g in (g1, g2) if model.geom_margin[g] > 0.0 or model.geom_gap[g] > 0.0)
         condim, deciding = _condim(model, g1, g2, pair)
         if not (elliptic and condim == 1):
             continue
