@@ -41,6 +41,7 @@ from sim2real.baselines.brax_agents import (
     BRAX_ALGOS,
     CONFIG_FILE,
     PARAMS_FILE,
+    brax_algorithm,
     brax_settings,
     brax_start,
     load_brax_policy,
@@ -203,12 +204,13 @@ def train(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
     checkpoint first and raises :class:`policies.trainer.RunInterruptedError` (:func:`stop_on_signals`).
     """
     if request.algo in BRAX_ALGOS:
+        hands_params = brax_algorithm(str(request.algo)).hands_params
         if request.launch is not None:
             raise ConfigError.single("--distributed", str(request.algo), "Brax baselines train in one process")
-        if request.until_goal and request.algo != "brax_ppo":
-            raise ConfigError.single("--until-goal", str(request.algo), "Brax SAC trains to --total-steps; drop it")
-        if request.init_from is not None and request.algo != "brax_ppo":
-            raise ConfigError.single("--init-from", str(request.algo), "only brax_ppo starts from saved params")
+        if request.until_goal and not hands_params:
+            raise ConfigError.single("--until-goal", str(request.algo), "it trains to --total-steps; drop the flag")
+        if request.init_from is not None and not hands_params:
+            raise ConfigError.single("--init-from", str(request.algo), "it does not start from saved params")
         return train_brax_baseline(request)
     if request.init_from is not None:
         raise ConfigError.single("--init-from", str(request.algo), "is for brax_ppo; use --resume for this learner")
@@ -229,7 +231,7 @@ def train(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
 
 
 def train_brax_baseline(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
-    """Train Brax PPO/SAC with Playground's settings (sized for a CPU when there is no GPU)."""
+    """Train a Brax baseline with its settings for the task (sized for a CPU when there is no GPU)."""
     algo = str(request.algo)
     if request.resume:
         raise ConfigError.single("--resume", algo, "Brax baselines do not resume; start a new --run-dir")
@@ -238,11 +240,11 @@ def train_brax_baseline(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
     if request.task is None:
         raise ConfigError.single("--task", "-", "name the task to train (sim2real tasks lists them)")
     get_task(request.task)
+    settings = brax_settings(algo, request.task, cpu_sized=jax.default_backend() == "cpu")
     seed = int(request.flags.get("seed", 0))
     run_dir = request.run_dir or Path("runs") / f"{request.task}-{algo}-s{seed}"
     if (run_dir / PARAMS_FILE).exists() or (run_dir / CHECKPOINT_NAME).exists():
         raise ConfigError.single(run_dir, "--run-dir", "already holds a run; choose another --run-dir")
-    settings = brax_settings(algo, cpu_sized=jax.default_backend() == "cpu", task=request.task)
     if "total_steps" in request.flags:
         settings["num_timesteps"] = request.flags["total_steps"]
     if "num_envs" in request.flags:

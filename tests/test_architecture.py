@@ -127,3 +127,16 @@ def test_the_ros_package_imports_only_the_runtime_except_the_emulator():
                 offenders.append(f"{path.relative_to(ROOT)} imports {module}")
     assert not offenders
     assert (ROS_NODES / "policy_bridge.py").is_file()
+
+
+def test_the_brax_baselines_are_a_table_not_a_chain_of_algorithm_names():
+    """Behaviour per algorithm lives in ``BRAX_BASELINES`` rows; no code compares an algorithm's name."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in [*_python_files("sim2real/baselines"), ROOT / "sim2real" / "training.py"]
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Compare)
+        and any(isinstance(op, ast.Eq | ast.NotEq) for op in node.ops)
+        and any(isinstance(side, ast.Constant) and str(side.value).startswith("brax_") for side in node.comparators)
+    ]
+    assert not offenders

@@ -1,7 +1,8 @@
 """Brax PPO and Brax SAC on our tasks: the baseline (and peer) our own learners are measured against.
 
-:func:`train_brax` runs brax's own ``ppo.train`` / ``sac.train`` on an :class:`~sim.env.MjxEnv` with
-MuJoCo Playground's CartpoleBalance settings (:func:`brax_settings`), records every brax evaluation as
+:func:`train_brax` runs brax's own ``ppo.train`` / ``sac.train`` (one row each of :data:`BRAX_BASELINES`) on an
+:class:`~sim.env.MjxEnv` with the task's settings from :mod:`sim2real.baselines.brax_settings`
+(:func:`brax_settings`; a task without settings is refused before anything compiles), records every brax evaluation as
 an :class:`EvalPoint` (env steps, wall-clock seconds since the start including JIT, eval return) and
 stops at the first evaluation that reaches a threshold or passes a time limit. :func:`save_brax_run`
 writes the params, the recipe (``config.yaml``) and TensorBoard scalars; :func:`load_brax_policy`
@@ -53,90 +54,7 @@ from policies.provenance import git_sha
 from sim.env import MjxEnv
 from sim.errors import ConfigError
 from sim.yaml_io import read_yaml_mapping
-
-BRAX_ALGOS: tuple[str, ...] = ("brax_ppo", "brax_sac")
-"""The Brax baselines, by name."""
-
-PLAYGROUND_SETTINGS: dict[str, dict[str, Any]] = {
-    "brax_ppo": {
-        "num_timesteps": 60_000_000,
-        "num_evals": 10,
-        "reward_scaling": 10.0,
-        "episode_length": 1000,
-        "normalize_observations": True,
-        "action_repeat": 1,
-        "unroll_length": 30,
-        "num_minibatches": 32,
-        "num_updates_per_batch": 16,
-        "discounting": 0.995,
-        "learning_rate": 1e-3,
-        "entropy_cost": 1e-2,
-        "num_envs": 2048,
-        "batch_size": 1024,
-        "num_resets_per_eval": 10,
-    },
-    "brax_sac": {
-        "num_timesteps": 5_000_000,
-        "num_evals": 10,
-        "reward_scaling": 1.0,
-        "episode_length": 1000,
-        "normalize_observations": True,
-        "action_repeat": 1,
-        "discounting": 0.99,
-        "learning_rate": 1e-3,
-        "num_envs": 128,
-        "batch_size": 512,
-        "grad_updates_per_step": 8,
-        "max_replay_size": 1_048_576 * 4,
-        "min_replay_size": 8192,
-        "network_factory": {"q_network_layer_norm": True},
-        # Playground also sets num_resets_per_eval=10, which brax 0.14.2's sac.train rejects.
-    },
-}
-"""MuJoCo Playground's ``brax_ppo_config`` / ``brax_sac_config`` for CartpoleBalance (playground 0.2.0).
-
-Keys are brax ``train`` arguments; ``network_factory`` holds keyword arguments of brax's network
-factory (``make_ppo_networks`` / ``make_sac_networks``), brax's defaults otherwise.
-"""
-
-CPU_SIZED_PPO: dict[str, Any] = {"num_envs": 256, "batch_size": 256, "num_minibatches": 8, "num_updates_per_batch": 4}
-"""PPO changes for a small CPU: Playground's 2048 envs x unroll 30 do not reach a first evaluation within
-25 minutes on a 2-core CPU; with these (otherwise Playground's settings) Brax PPO first evaluated >= 900
-(996) after 295 s there."""
-
-LOCOMOTION_PPO: dict[str, Any] = {
-    "num_timesteps": 68_812_800,
-    "num_evals": 401,
-    "reward_scaling": 1.0,
-    "episode_length": 1000,
-    "normalize_observations": True,
-    "action_repeat": 1,
-    "unroll_length": 24,
-    "num_minibatches": 4,
-    "num_updates_per_batch": 5,
-    "discounting": 0.97,
-    "learning_rate": 1e-3,
-    "entropy_cost": 5e-3,
-    "num_envs": 1024,
-    "batch_size": 256,
-    "max_grad_norm": 1.0,
-    "num_eval_envs": 16,
-    "deterministic_eval": True,
-    "network_factory": {"policy_hidden_layer_sizes": (128, 128), "value_hidden_layer_sizes": (256, 256)},
-}
-"""Brax PPO on a legged joystick task, sized for a CPU: physics-bound (MJX steps ~5K control steps/s on two cores
-at 1024 envs) and learner-light, the regime of mjbatch's CPU PPO (1024 envs, 24-step unrolls, 5 epochs of 4
-minibatches, 2x128 policy, lr 1e-3, entropy 0.005) with Playground's Go1 discount (0.97), gradient clip 1.0,
-the value network on the privileged critic observation, and 16 deterministic evaluation episodes. An epoch is
-7 updates of 24,576 env steps (172,032 steps between evaluations, about a minute on two cores)."""
-
-TASK_PPO: dict[str, dict[str, Any]] = {
-    "quadruped_joystick_flat": LOCOMOTION_PPO,
-    "quadruped_joystick_rough": LOCOMOTION_PPO,
-    "humanoid_joystick_flat": LOCOMOTION_PPO,
-    "humanoid_joystick_rough": LOCOMOTION_PPO,
-}
-"""Task -> Brax PPO settings replacing the cart-pole's (tasks not listed take Playground's CartpoleBalance ones)."""
+from sim2real.baselines.brax_settings import TASK_SETTINGS, TaskSettings
 
 _RESERVED = frozenset(
     {"environment", "eval_env", "seed", "progress_fn", "policy_params_fn", "wrap_env_fn", "randomization_fn"}
@@ -152,18 +70,108 @@ CONFIG_FILE = "config.yaml"
 """File name of a saved run's recipe (task, algo, seed, settings)."""
 
 
-def brax_settings(algo: str, *, cpu_sized: bool, task: str | None = None) -> dict[str, Any]:
-    """Playground's CartpoleBalance settings for ``algo``, PPO resized for a small CPU if ``cpu_sized``.
+def _ppo_networks(options: Mapping[str, Any]) -> Callable[..., Any]:
+    """Brax's PPO network factory: policy on the ``actor`` observation, value on the privileged ``critic``."""
+    return functools.partial(ppo_networks.make_ppo_networks, policy_obs_key="actor", value_obs_key="critic", **options)
 
-    PPO on a task of :data:`TASK_PPO` takes that task's settings instead. SAC's settings are the same either
-    way. The result is a fresh copy the caller may change.
+
+def _ppo_inference(env: MjxEnv, factory: Callable[..., Any], preprocess: Callable[..., Any]) -> Any:
+    """PPO's ``make_policy`` for networks built on the env's observation dict."""
+    networks = factory(env.observation_size, env.action_size, preprocess_observations_fn=preprocess)
+    return ppo_networks.make_inference_fn(networks)
+
+
+def _sac_networks(options: Mapping[str, Any]) -> Callable[..., Any]:
+    """Brax's SAC network factory (actor and critic both on the ``actor`` array)."""
+    return functools.partial(sac_networks.make_sac_networks, **options)
+
+
+def _sac_inference(env: MjxEnv, factory: Callable[..., Any], preprocess: Callable[..., Any]) -> Any:
+    """SAC's ``make_policy`` for networks built on the ``actor`` array."""
+    (actor_size,) = env.observation_size["actor"]
+    networks = factory(observation_size=actor_size, action_size=env.action_size, preprocess_observations_fn=preprocess)
+    return sac_networks.make_inference_fn(networks)
+
+
+@dataclass(frozen=True)
+class BraxAlgorithm:
+    """One Brax baseline: brax's trainer, how its networks and policy are built, and its settings per task."""
+
+    name: str
+    """Name on the command line (``--algo``)."""
+    train_fn: Callable[..., Any]
+    """brax's ``train`` function."""
+    networks: Callable[[Mapping[str, Any]], Callable[..., Any]]
+    """The network factory, given the settings' ``network_factory`` keyword arguments."""
+    inference: Callable[[MjxEnv, Callable[..., Any], Callable[..., Any]], Any]
+    """``(env, network factory, observation preprocessor) -> make_policy``, as brax's trainer builds it."""
+    takes_dict_obs: bool
+    """Whether the trainer takes the env's ``{actor, critic}`` observation (else the ``actor`` array alone)."""
+    hands_params: bool
+    """Whether the trainer hands every evaluated policy's params to ``policy_params_fn`` and takes
+    ``restore_params``: what saving as it trains, stopping at a goal and starting from saved params need."""
+    tasks: Mapping[str, TaskSettings]
+    """The tasks it has settings for."""
+
+    def policy_input(self, obs: jax.Array) -> Any:
+        """A batch of actor observations as this algorithm's policy takes them."""
+        return {"actor": obs} if self.takes_dict_obs else obs
+
+
+BRAX_BASELINES: dict[str, BraxAlgorithm] = {
+    "brax_ppo": BraxAlgorithm(
+        name="brax_ppo",
+        train_fn=ppo.train,
+        networks=_ppo_networks,
+        inference=_ppo_inference,
+        takes_dict_obs=True,
+        hands_params=True,
+        tasks=TASK_SETTINGS["brax_ppo"],
+    ),
+    "brax_sac": BraxAlgorithm(
+        name="brax_sac",
+        train_fn=sac.train,
+        networks=_sac_networks,
+        inference=_sac_inference,
+        takes_dict_obs=False,  # brax 0.14.2's sac.train refuses dict observations
+        hands_params=False,
+        tasks=TASK_SETTINGS["brax_sac"],
+    ),
+}
+"""The Brax baselines, by name."""
+
+BRAX_ALGOS: tuple[str, ...] = tuple(BRAX_BASELINES)
+"""The Brax baselines' names."""
+
+
+def brax_algorithm(algo: str) -> BraxAlgorithm:
+    """The baseline named ``algo``; ``ValueError`` naming the known ones otherwise."""
+    if algo not in BRAX_BASELINES:
+        raise ValueError(f"unknown brax algo {algo!r}; known: {', '.join(BRAX_ALGOS)}")
+    return BRAX_BASELINES[algo]
+
+
+def task_settings(algo: str, task: str) -> TaskSettings:
+    """``algo``'s settings for ``task``; :class:`ConfigError` on ``--task`` naming the tasks it has settings for."""
+    tasks = brax_algorithm(algo).tasks
+    if task not in tasks:
+        raise ConfigError.single(
+            "--task",
+            task,
+            f"{algo} has no settings for this task (it has: {', '.join(tasks)}); train it with fasttd3 or fastsac",
+        )
+    return tasks[task]
+
+
+def brax_settings(algo: str, task: str, *, cpu_sized: bool) -> dict[str, Any]:
+    """``algo``'s settings for ``task`` (:func:`task_settings`), with its CPU changes if ``cpu_sized``.
+
+    The result is a fresh copy the caller may change.
     """
-    _check_algo(algo)
-    if algo == "brax_ppo" and task in TASK_PPO:
-        return copy.deepcopy(TASK_PPO[task])
-    settings = copy.deepcopy(PLAYGROUND_SETTINGS[algo])
-    if cpu_sized and algo == "brax_ppo":
-        settings.update(CPU_SIZED_PPO)
+    chosen = task_settings(algo, task)
+    settings = copy.deepcopy(chosen.settings)
+    if cpu_sized:
+        settings.update(copy.deepcopy(chosen.cpu_changes))
     return settings
 
 
@@ -398,26 +406,25 @@ def train_brax(
         The evaluations, the first one reaching ``threshold``, and the params and ``make_policy``.
 
     """
-    _check_algo(algo)
-    kwargs = _train_kwargs(algo, env, settings)
+    baseline = brax_algorithm(algo)
+    kwargs = _train_kwargs(baseline, env, settings)
     if num_evals is not None:
         kwargs["num_evals"] = num_evals
     eval_env: Env = type(env)(env.robot, env.config)
     environment: Env = env
-    if algo == "brax_sac":
+    if not baseline.takes_dict_obs:
         environment, eval_env = ActorObservationWrapper(env), ActorObservationWrapper(eval_env)
-    networks = _network_factory(algo, settings)
-    if start is not None and algo != "brax_ppo":
-        raise ValueError(f"only brax_ppo starts from saved params, not {algo}")
+    networks = baseline.networks(settings.get("network_factory") or {})
+    if start is not None and not baseline.hands_params:
+        raise ValueError(f"{algo} does not start from saved params")
     recorder = _EvalRecorder(threshold, time_limit_s, on_eval, stop_when=stop_when, on_params=on_params)
-    trainer = ppo.train if algo == "brax_ppo" else sac.train
-    if algo == "brax_ppo":
+    if baseline.hands_params:
         kwargs["policy_params_fn"] = recorder.keep_params
     if start is not None:
         kwargs["restore_params"] = start.params
         recorder.offset_steps, recorder.offset_seconds = start.env_steps, start.seconds
     try:
-        _, params, _ = trainer(
+        _, params, _ = baseline.train_fn(
             environment=environment,
             eval_env=eval_env,
             seed=seed,
@@ -428,7 +435,7 @@ def train_brax(
         )
     except _StopTrainingError:
         params = recorder.params
-    make_policy = _make_policy_fn(algo, env, networks, bool(settings.get("normalize_observations", False)))
+    make_policy = _make_policy_fn(baseline, env, networks, bool(settings.get("normalize_observations", False)))
     return BraxRun(points=recorder.points, reached=recorder.reached, params=params, make_policy=make_policy)
 
 
@@ -546,8 +553,9 @@ def brax_start(run_dir: Path, task: str, settings: dict[str, Any]) -> tuple[Brax
     """
     config, params = read_brax_run(run_dir)
     config_path = run_dir / CONFIG_FILE
-    if config["algo"] != "brax_ppo":
-        raise ConfigError.single(config_path, "algo", f"is {config['algo']}; --init-from takes a brax_ppo run")
+    if not brax_algorithm(config["algo"]).hands_params:
+        starts = ", ".join(name for name, baseline in BRAX_BASELINES.items() if baseline.hands_params)
+        raise ConfigError.single(config_path, "algo", f"is {config['algo']}; --init-from takes a run of {starts}")
     if config.get("task") != task:
         wrong = f"is {config.get('task')!r}, not {task!r}; start from a {task} run"
         raise ConfigError.single(config_path, "task", wrong)
@@ -568,16 +576,16 @@ def load_brax_policy(run_dir: Path, env: MjxEnv) -> Callable[[jax.Array], jax.Ar
     file, or params that do not fit ``env``, raise :class:`ConfigError`.
     """
     config, params = read_brax_run(run_dir)
-    algo, settings = config["algo"], config["settings"]
+    baseline, settings = brax_algorithm(config["algo"]), config["settings"]
     params_path = run_dir / PARAMS_FILE
-    networks = _network_factory(algo, settings)
-    make_policy = _make_policy_fn(algo, env, networks, bool(settings.get("normalize_observations", False)))
+    networks = baseline.networks(settings.get("network_factory") or {})
+    make_policy = _make_policy_fn(baseline, env, networks, bool(settings.get("normalize_observations", False)))
     key = jax.random.PRNGKey(0)
 
     @jax.jit
     def policy(obs: jax.Array) -> jax.Array:
         inference = make_policy(params, deterministic=True)
-        return inference({"actor": obs} if algo == "brax_ppo" else obs, key)[0]
+        return inference(baseline.policy_input(obs), key)[0]
 
     (actor_size,) = env.observation_size["actor"]
     try:
@@ -592,20 +600,14 @@ def load_brax_policy(run_dir: Path, env: MjxEnv) -> Callable[[jax.Array], jax.Ar
 # ---- helpers ---------------------------------------------------------------------------------------
 
 
-def _check_algo(algo: str) -> None:
-    """Refuse an unknown algorithm name."""
-    if algo not in BRAX_ALGOS:
-        raise ValueError(f"unknown brax algo {algo!r}; known: {', '.join(BRAX_ALGOS)}")
-
-
-def _train_kwargs(algo: str, env: MjxEnv, settings: dict[str, Any]) -> dict[str, Any]:
+def _train_kwargs(baseline: BraxAlgorithm, env: MjxEnv, settings: dict[str, Any]) -> dict[str, Any]:
     """The settings as brax ``train`` keyword arguments, checked against its signature and the env."""
     kwargs = {key: value for key, value in settings.items() if key != "network_factory"}
-    trainer = ppo.train if algo == "brax_ppo" else sac.train
-    accepted = set(inspect.signature(trainer).parameters) - _RESERVED
+    accepted = set(inspect.signature(baseline.train_fn).parameters) - _RESERVED
     unknown = sorted(set(kwargs) - accepted)
     if unknown:
-        raise ValueError(f"{algo} does not take setting(s) {', '.join(unknown)} (brax {trainer.__module__})")
+        module = baseline.train_fn.__module__
+        raise ValueError(f"{baseline.name} does not take setting(s) {', '.join(unknown)} (brax {module})")
     episode_length = env.config.episode_length
     if kwargs.setdefault("episode_length", episode_length) != episode_length:
         raise ValueError(
@@ -615,26 +617,10 @@ def _train_kwargs(algo: str, env: MjxEnv, settings: dict[str, Any]) -> dict[str,
     return kwargs
 
 
-def _network_factory(algo: str, settings: Mapping[str, Any]) -> Callable[..., Any]:
-    """Brax's network factory with the settings' keyword arguments (PPO: policy on actor, value on critic)."""
-    options = dict(settings.get("network_factory") or {})
-    if algo == "brax_ppo":
-        return functools.partial(
-            ppo_networks.make_ppo_networks, policy_obs_key="actor", value_obs_key="critic", **options
-        )
-    return functools.partial(sac_networks.make_sac_networks, **options)
-
-
-def _make_policy_fn(algo: str, env: MjxEnv, factory: Callable[..., Any], normalize: bool) -> Any:
+def _make_policy_fn(baseline: BraxAlgorithm, env: MjxEnv, factory: Callable[..., Any], normalize: bool) -> Any:
     """Brax's ``make_policy`` for networks built the way its trainer builds them for ``env``."""
     preprocess = running_statistics.normalize if normalize else brax_types.identity_observation_preprocessor
-    sizes = env.observation_size
-    if algo == "brax_ppo":
-        networks = factory(sizes, env.action_size, preprocess_observations_fn=preprocess)
-        return ppo_networks.make_inference_fn(networks)
-    (actor_size,) = sizes["actor"]
-    networks = factory(observation_size=actor_size, action_size=env.action_size, preprocess_observations_fn=preprocess)
-    return sac_networks.make_inference_fn(networks)
+    return baseline.inference(env, factory, preprocess)
 
 
 def _plain(value: Any) -> Any:

@@ -54,22 +54,29 @@ class BraxPPOPolicy(nn.Module):
         return torch.tanh(x[..., : self.action_size])
 
 
+DEPLOYABLE: dict[str, type[nn.Module]] = {"brax_ppo": BraxPPOPolicy}
+"""Brax baseline -> its deterministic policy as a torch module built from saved params ``(normalizer, policy,
+action size)``. Brax SAC is not here: it is the cart-pole throughput peer, not a policy to deploy."""
+
+
 def export_brax_run(run_dir: Path, out: Path | None = None) -> tuple[Path, PolicyContract]:
-    """Export a Brax PPO run folder's policy (default ``RUN_DIR/policy.onnx``); returns the file and its contract."""
+    """Export a Brax run folder's policy (default ``RUN_DIR/policy.onnx``); returns the file and its contract."""
     config_path = run_dir / CONFIG_FILE
     config = read_yaml_mapping(config_path)
-    if config.get("algo") != "brax_ppo":
-        raise ConfigError.single(config_path, "algo", "only Brax PPO runs export (Brax SAC is a throughput baseline)")
+    algo = str(config.get("algo"))
+    if algo not in DEPLOYABLE:
+        exported = ", ".join(DEPLOYABLE)
+        raise ConfigError.single(config_path, "algo", f"only runs of {exported} export ({algo} is a throughput peer)")
     try:
         normalizer, policy, _ = brax_model.load_params(str(run_dir / PARAMS_FILE))
     except Exception as exc:  # unpickling garbage can raise almost anything
-        message = f"not a Brax PPO params pickle ({type(exc).__name__}); train and save the run again"
+        message = f"not a {algo} params pickle ({type(exc).__name__}); train and save the run again"
         raise ConfigError.single(run_dir / PARAMS_FILE, "-", message) from None
     env = make_env(str(config["task"]))
-    module = BraxPPOPolicy(normalizer, policy, env.action_size).eval()
+    module = DEPLOYABLE[algo](normalizer, policy, env.action_size).eval()
     training = {
         "task": str(config["task"]),
-        "algo": "brax_ppo",
+        "algo": algo,
         "env_steps": int(config.get("env_steps", 0)),
         "config_sha256": config_digest(config.get("settings", {})),
         "git_sha": str(config.get("git_sha", "unknown")),

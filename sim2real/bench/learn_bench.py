@@ -23,8 +23,8 @@ import jax
 
 from policies.train_config import merge, resolve_train_config
 from policies.trainer import EvalPoint, Trainer
-from sim2real.baselines.brax_agents import TASK_PPO, brax_settings, train_brax
 from sim2real.baselines.brax_agents import EvalPoint as BraxEvalPoint
+from sim2real.baselines.brax_agents import brax_settings, task_settings, train_brax
 from tasks.registry import make_env
 
 CONTENDERS = ("fasttd3", "fastsac", "brax_ppo", "brax_sac")
@@ -83,11 +83,6 @@ def goal_for(task: str, threshold: float | None) -> LearnGoal:
     return goal if threshold is None else dataclasses.replace(goal, threshold=threshold)
 
 
-BRAX_EVAL_EVERY = {"brax_ppo": 500_000, "brax_sac": 50_000}
-"""Env steps between Brax evaluations on the cart-pole (brax rounds to whole training epochs); the legged tasks'
-PPO settings (:data:`~sim2real.baselines.brax_agents.TASK_PPO`) set their own."""
-
-
 @dataclass(frozen=True)
 class LearnResult:
     """One contender's run."""
@@ -124,11 +119,12 @@ def train_to_goal(
 
 
 def _brax(algo: str, task: str, goal: LearnGoal, time_limit_s: float, seed: int) -> LearnResult:
-    settings = brax_settings(algo, cpu_sized=jax.default_backend() == "cpu", task=task)
+    settings = brax_settings(algo, task, cpu_sized=jax.default_backend() == "cpu")
+    eval_every = task_settings(algo, task).bench_eval_every
+    if eval_every is not None:
+        settings["num_evals"] = max(2, settings["num_timesteps"] // eval_every)
     env = make_env(task)
     limit = env.config.episode_length
-    if task not in TASK_PPO:
-        settings["num_evals"] = max(2, settings["num_timesteps"] // BRAX_EVAL_EVERY[algo])
     run = train_brax(
         algo,
         env,

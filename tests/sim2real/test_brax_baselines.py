@@ -12,6 +12,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from sim.errors import ConfigError
 from sim2real.baselines.brax_agents import (
     BRAX_ALGOS,
+    BRAX_BASELINES,
     CONFIG_FILE,
     PARAMS_FILE,
     BraxRun,
@@ -152,22 +153,28 @@ def test_run_without_params_loads_as_a_config_error_that_says_so(env, tmp_path):
 
 
 def test_playground_settings_are_accepted_by_brax_and_cpu_sizing_changes_only_ppo():
-    ppo, small_ppo = brax_settings("brax_ppo", cpu_sized=False), brax_settings("brax_ppo", cpu_sized=True)
+    ppo = brax_settings("brax_ppo", "cartpole_balance", cpu_sized=False)
+    small_ppo = brax_settings("brax_ppo", "cartpole_balance", cpu_sized=True)
     assert (ppo["num_envs"], ppo["unroll_length"], ppo["batch_size"]) == (2048, 30, 1024)
     changed = {key for key in ppo if ppo[key] != small_ppo[key]}
     assert changed == {"num_envs", "batch_size", "num_minibatches", "num_updates_per_batch"}
     assert (small_ppo["num_envs"], small_ppo["batch_size"], small_ppo["num_minibatches"]) == (256, 256, 8)
-    sac = brax_settings("brax_sac", cpu_sized=False)
-    assert sac == brax_settings("brax_sac", cpu_sized=True)
+    sac = brax_settings("brax_sac", "cartpole_balance", cpu_sized=False)
+    assert sac == brax_settings("brax_sac", "cartpole_balance", cpu_sized=True)
     assert "num_resets_per_eval" not in sac
     sac["num_envs"] = 1
-    assert brax_settings("brax_sac", cpu_sized=False)["num_envs"] == 128
-    full_length = make_env("cartpole_balance")
-    for algo in BRAX_ALGOS:
-        for cpu_sized in (False, True):
-            settings = brax_settings(algo, cpu_sized=cpu_sized)
-            kwargs = _train_kwargs(algo, full_length, settings)
-            assert kwargs == {k: v for k, v in settings.items() if k != "network_factory"}
+    assert brax_settings("brax_sac", "cartpole_balance", cpu_sized=False)["num_envs"] == 128
+
+
+def test_every_task_of_the_baselines_table_has_settings_brax_accepts_for_its_env():
+    envs = {}
+    for algo, baseline in BRAX_BASELINES.items():
+        for task in baseline.tasks:
+            env = envs.setdefault(task, make_env(task))
+            for cpu_sized in (False, True):
+                settings = brax_settings(algo, task, cpu_sized=cpu_sized)
+                kwargs = _train_kwargs(baseline, env, settings)
+                assert kwargs == {k: v for k, v in settings.items() if k != "network_factory"}
 
 
 @pytest.mark.parametrize(
@@ -185,7 +192,7 @@ def test_settings_brax_would_reject_or_that_disagree_with_the_env_fail_before_tr
 
 def test_unknown_algo_is_refused():
     with pytest.raises(ValueError, match="brax_ppo, brax_sac"):
-        brax_settings("brax_td3", cpu_sized=False)
+        brax_settings("brax_td3", "cartpole_balance", cpu_sized=False)
 
 
 def test_brax_wrapping_restarts_episodes_fully_and_flags_time_outs_as_truncation():
@@ -243,7 +250,7 @@ def test_a_ppo_run_started_from_saved_params_trains_on_from_them_and_counts_on_f
     ("task", "settings", "culprit"),
     [
         ("cartpole_swingup", TINY["brax_ppo"], "task"),
-        ("cartpole_balance", brax_settings("brax_ppo", cpu_sized=True), "network_factory"),
+        ("cartpole_balance", brax_settings("brax_ppo", "cartpole_balance", cpu_sized=True), "network_factory"),
     ],
 )
 def test_a_parent_run_of_another_task_or_other_networks_is_refused_in_one_line(

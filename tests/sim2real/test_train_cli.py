@@ -237,3 +237,15 @@ def test_init_from_a_folder_without_a_brax_run_is_refused_in_one_line(tmp_path, 
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 2 and len(lines) == 1 and "nowhere" in lines[0], result.stderr
     assert not (tmp_path / "child").exists()
+
+
+@pytest.mark.parametrize(("algo", "task"), [("brax_ppo", "arm_reach"), ("brax_sac", "humanoid_joystick_flat")])
+def test_a_brax_baseline_without_settings_for_the_task_is_refused_in_one_line_before_compiling(
+    algo, task, tmp_path, capsys
+):
+    run_dir = tmp_path / "run"
+    result = in_process(capsys, "train", "--task", task, "--algo", algo, "--run-dir", str(run_dir))
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert task in lines[0] and "no settings" in lines[0] and "fasttd3" in lines[0], lines[0]
+    assert not run_dir.exists()

@@ -85,7 +85,7 @@ def test_the_cpu_recipe_trains_the_quadruped_to_track_its_commands_with_no_falls
     task = "quadruped_joystick_flat"
     goal, env = goal_for(task, None), make_env(task)
     limit = env.config.episode_length
-    settings = brax_settings("brax_ppo", cpu_sized=True, task=task)
+    settings = brax_settings("brax_ppo", task, cpu_sized=True)
 
     def show(p):
         print(f"{p.env_steps:>11,} env steps {p.seconds:6.0f} s: tracking {p.tracking:.3f} length {p.episode_length}")
