@@ -8,14 +8,15 @@ any config fields) overrides a registered task's defaults.
 from __future__ import annotations
 
 import importlib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.assets import resolve_robot_reference
+from sim.assets import resolve_robot_reference, robot_yaml_path
 from sim.env import EnvConfig, MjxEnv
-from sim.errors import ConfigError
-from sim.robot import load_robot
+from sim.errors import ConfigError, Problem
+from sim.robot import RobotConfig, load_robot
 from sim.yaml_io import parse_model, read_yaml_mapping
 
 TASK_MODULES = ("tasks.cartpole", "tasks.quadruped_joystick", "tasks.humanoid_joystick", "tasks.arm_reach")
@@ -47,6 +48,7 @@ class TaskSpec:
         """
         config = parse_model(source, self.config_class, {**self.defaults, **(overrides or {})})
         problems = self.env_class.config_problems(config, source)
+        problems += control_period_problems(config, config.robot or self.robot, source)
         if problems:
             raise ConfigError(problems)
         return config
@@ -54,6 +56,27 @@ class TaskSpec:
     def build(self, config: EnvConfig) -> MjxEnv:
         """The env of this task on ``config.robot`` (the task's own robot when unset)."""
         return self.env_class(load_robot(config.robot or self.robot), config)
+
+
+def control_period_problems(config: EnvConfig, robot: str, source: str) -> list[Problem]:
+    """The task's control period against the ``control_dt`` its robot YAML declares (none when they agree).
+
+    One quantity: the period at which the robot's controller runs the policy. A task built on a robot whose
+    YAML says otherwise would train a policy that robot cannot run. Only the robot YAML is read (its MJCF is
+    checked when the robot loads); a robot YAML that does not parse is left to that load to report.
+    """
+    yaml_path = robot_yaml_path(robot)
+    try:
+        declared = parse_model(yaml_path, RobotConfig, read_yaml_mapping(yaml_path)).control_dt
+    except ConfigError:
+        return []
+    if declared is None or math.isclose(declared, config.ctrl_dt, rel_tol=1e-9):
+        return []
+    message = (
+        f"{config.ctrl_dt:g} s ({1 / config.ctrl_dt:g} Hz) differs from control_dt {declared:g} s "
+        f"({1 / declared:g} Hz) in robot YAML {yaml_path}; make the two periods equal"
+    )
+    return [Problem(source, "ctrl_dt", message)]
 
 
 _REGISTRY: dict[str, TaskSpec] = {}

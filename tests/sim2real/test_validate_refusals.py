@@ -172,3 +172,18 @@ def test_a_list_used_as_a_mapping_key_is_refused_as_invalid_yaml(tmp_path, capsy
     path.write_text("? [name, mjcf]\n: cartpole\n")
     line = one_line_error(in_process(capsys, "validate", path))
     assert line == f"{path}: -: invalid YAML at line 1, column 3: a list or mapping used as a key; fix the syntax"
+
+
+@pytest.mark.parametrize("command", ["validate", "train"])
+def test_a_50_hz_task_on_a_robot_yaml_declaring_100_hz_is_refused_in_one_line_naming_both(command, tmp_path, capsys):
+    robot = tmp_path / "robot.yaml"
+    robot.write_text((QUADRUPED / "robot.yaml").read_text().replace("control_dt: 0.02", "control_dt: 0.01"))
+    (tmp_path / "quadruped.xml").write_text((QUADRUPED / "quadruped.xml").read_text())
+    task = tmp_path / "task.yaml"
+    task.write_text("task: quadruped_joystick_flat\nrobot: robot.yaml\n")
+    args = [task] if command == "validate" else ["--task", task, "--run-dir", tmp_path / "run"]
+    result = in_process(capsys, command, *args)
+    line = one_line_error(result)
+    assert result.returncode == 2 and str(task) in line and str(robot) in line, line
+    assert "ctrl_dt" in line and "0.02 s (50 Hz)" in line and "0.01 s (100 Hz)" in line, line
+    assert not (tmp_path / "run").exists()
