@@ -180,7 +180,7 @@ class Sim2SimCmd:
     policy: Path
     """ONNX file written by sim2real export."""
     task: str | None = None
-    """Registered task or task YAML to run (default: the task the policy was trained on)."""
+    """Registered task or task YAML to run (default: the task and robot the policy was exported for)."""
     episodes: int = 8
     """Episodes in MuJoCo C (the MJX evaluation plays the same ones)."""
     latency_ms: float = 0.0
@@ -318,7 +318,7 @@ class RolloutCmd(VideoFlags):
     policy: Path
     """Run folder written by sim2real train, or ONNX file written by sim2real export."""
     task: str | None = None
-    """Registered task or task YAML (default: the policy's task)."""
+    """Registered task or task YAML (default: the task and robot the policy was exported for)."""
     engine: str = "mjx"
     """mjx (batched MJX envs) or mujoco (MuJoCo C through the deployment runtime and safety filter)."""
     command_schedule: str | None = None
@@ -572,10 +572,9 @@ def _run_sim2sim(cmd: Sim2SimCmd) -> int:
     from sim2real.runtime.policy_runner import read_contract
     from sim2real.sim2sim.mujoco_robot import SensorNoise
     from sim2real.sim2sim.run import Sim2SimSettings, run_sim2sim
-    from sim2real.sim2sim.task_env import task_env
+    from sim2real.sim2sim.task_env import policy_env
 
-    contract = read_contract(cmd.policy)
-    name, env = task_env(cmd.task or contract.task)
+    name, env = policy_env(read_contract(cmd.policy), cmd.task, str(cmd.policy))
     noise = SensorNoise(cmd.joint_pos_noise, cmd.joint_vel_noise, cmd.gyro_noise, cmd.orientation_noise)
     settings = Sim2SimSettings(episodes=cmd.episodes, latency_ms=cmd.latency_ms, noise=noise, seed=cmd.seed)
     report = run_sim2sim(cmd.policy, env, name, settings)

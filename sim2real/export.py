@@ -3,8 +3,9 @@
 The graph takes ``obs`` ``(batch, obs_size)`` and gives ``action`` ``(batch, joints)``: the observation
 normalizer's mean and standard deviation become constants, the actor's tanh times its per-joint bounds
 is the last op. The policy contract (see :mod:`sim2real.runtime.contract`) is JSON under the
-``metadata_props`` key ``sim2real.policy_contract``. The file is written to a temporary name and renamed,
-so a failed export leaves nothing half-written.
+``metadata_props`` key ``sim2real.policy_contract``; it records the robot YAML and MJCF (paths and SHA-256)
+and the task settings the policy was trained with, so sim2sim, rollout and the bridge find that robot.
+The file is written to a temporary name and renamed, so a failed export leaves nothing half-written.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from sim2real.runtime.contract import (
     ObservationTermSpec,
     PolicyContract,
 )
+from sim2real.runtime.origin import origin_of
 from sim2real.training import TrainedRun, load_trained
 
 OPSET = 17
@@ -67,8 +69,13 @@ def config_digest(config: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
 
 
-def build_contract(env: MjxEnv, bound: np.ndarray, training: dict[str, Any]) -> PolicyContract:
-    """The contract of a policy for ``env`` whose actions lie in ``[-bound, bound]``."""
+def build_contract(
+    env: MjxEnv, bound: np.ndarray, training: dict[str, Any], task_overrides: dict[str, Any] | None = None
+) -> PolicyContract:
+    """The contract of a policy for ``env`` whose actions lie in ``[-bound, bound]``.
+
+    ``task_overrides`` are the task config fields the policy was trained with over the task's defaults.
+    """
     robot = env.robot
     joints = robot.config.joints
     n = len(joints)
@@ -95,6 +102,7 @@ def build_contract(env: MjxEnv, bound: np.ndarray, training: dict[str, Any]) -> 
             high=tuple(float(hi) for _, hi in commands.values()),
         ),
         training=training,
+        origin=origin_of(robot.yaml_path, robot.mjcf_path, task_overrides or {}),
     )
 
 
@@ -114,7 +122,7 @@ def run_contract(trained: TrainedRun, run_dir: Path) -> PolicyContract:
         "device": str(payload.get("device", "unknown")),
     }
     bound = trained.agent.actor.bound.detach().cpu().numpy()
-    return build_contract(trained.env, bound, training)
+    return build_contract(trained.env, bound, training, trained.config.env)
 
 
 def write_onnx(policy: nn.Module, obs_size: int, metadata: dict[str, str], out: Path) -> Path:

@@ -6,7 +6,7 @@ from sim2real.runtime.contract import PolicyContract
 
 
 def describe_contract(contract: PolicyContract, source: str) -> str:
-    """The contract as aligned text: robot and timing, the joint table, the observation layout, provenance."""
+    """The contract as aligned text: robot and timing, the joint table, the observation layout, provenance, origin."""
     c = contract
     lines = [
         f"policy {source}",
@@ -43,4 +43,12 @@ def describe_contract(contract: PolicyContract, source: str) -> str:
         lines += ["", f"  commands: {ranges}"]
     if c.training:
         lines += ["", "  trained: " + ", ".join(f"{k} {v}" for k, v in sorted(c.training.items()))]
+    if c.origin is not None:
+        o = c.origin
+        lines += [
+            "",
+            f"  robot YAML {o.robot_yaml} (sha256 {o.robot_yaml_sha256[:12]})",
+            f"  MJCF {o.mjcf} (sha256 {o.mjcf_sha256[:12]})",
+            "  task settings: " + (", ".join(f"{k} {v}" for k, v in sorted(o.task_overrides.items())) or "defaults"),
+        ]
     return "\n".join(lines)

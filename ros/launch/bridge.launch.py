@@ -4,8 +4,9 @@
         robot_yaml:=/path/to/robot.yaml policy:=/path/to/policy.onnx
 
 Parameters come from ``config/<robot>.yaml`` (timeouts, tilt limit, safety margins); ``robot_yaml`` and
-``policy`` override its ``robot`` and ``policy``. The bridge starts PASSIVE: call ``~/stand`` then
-``~/activate`` (see the README, "Running on a robot").
+``policy`` override its ``robot`` and ``policy``. Left out, ``robot_yaml`` is the robot YAML the policy was
+exported with (its contract records the path and the file's hash). The bridge starts PASSIVE: call
+``~/stand`` then ``~/activate`` (see the README, "Running on a robot").
 """
 
 from launch import LaunchDescription
@@ -25,7 +26,11 @@ def generate_launch_description() -> LaunchDescription:
             DeclareLaunchArgument(
                 "robot", default_value="quadruped", description="Parameter file config/<robot>.yaml."
             ),
-            DeclareLaunchArgument("robot_yaml", description="The robot YAML the policy was trained with."),
+            DeclareLaunchArgument(
+                "robot_yaml",
+                default_value="",
+                description="The robot YAML the policy was trained with (default: the one its contract records).",
+            ),
             DeclareLaunchArgument("policy", description="The .onnx written by sim2real export."),
             Node(
                 package="sim2real_ros",

@@ -41,6 +41,7 @@ from sim2real.runtime import (
     load_robot_spec,
 )
 from sim2real.runtime.loop_stats import LoopStats
+from sim2real.runtime.origin import exported_robot_yaml
 from sim2real.runtime.supervisor import Mode, Supervisor, SupervisorConfig, SupervisorTick
 from sim2real_ros import realtime
 from sim2real_ros.messages import (
@@ -78,6 +79,12 @@ PARAMETERS: dict[str, object] = {
 }
 """Every parameter with its default (see the README for what each does)."""
 
+ROBOT_FIX = (
+    "set parameter 'robot' to the robot YAML the policy was trained on (unset, the policy's own is used) "
+    "or re-export the policy for this robot (sim2real export)"
+)
+"""What to do about a policy that does not fit the robot YAML."""
+
 DAMP_DELIVERY_TIMEOUT_S = 4.0
 """How long the stop waits for subscribers to acknowledge the final DAMP command before the node goes.
 
@@ -88,9 +95,8 @@ before it escalates to SIGTERM."""
 
 def _check_parameters(values: dict[str, object]) -> None:
     """Refuse unset files, unknown interfaces and impossible periods or paths before anything is opened."""
-    for name, fix in (("policy", "the .onnx written by sim2real export"), ("robot", "the robot's robot.yaml")):
-        if not values[name]:
-            raise ParameterError(f"parameter '{name}' is not set; give {fix}")
+    if not values["policy"]:
+        raise ParameterError("parameter 'policy' is not set; give the .onnx written by sim2real export")
     if not values["diagnostics_period_s"] > 0:
         raise ParameterError(f"parameter 'diagnostics_period_s' is {values['diagnostics_period_s']}; give seconds > 0")
     stats = Path(str(values["stats_file"]))
@@ -111,8 +117,10 @@ class PolicyBridge(Node):
         values = read_parameters(self, PARAMETERS)
         _check_parameters(values)
         scheduling = realtime.RealtimeSettings.from_parameters(values)
-        robot = load_robot_spec(str(values["robot"]))
-        runner = PolicyRunner(str(values["policy"]), robot)
+        policy = str(values["policy"])
+        runner = PolicyRunner(policy)
+        robot = load_robot_spec(str(values["robot"]) or self._exported_robot(runner, policy))
+        runner.contract.check_robot(robot, policy, ROBOT_FIX)
         try:
             safety_config = SafetyConfig(
                 position_margin=float(values["position_margin"]),
@@ -175,6 +183,16 @@ class PolicyBridge(Node):
         self.get_logger().info(
             f"{contract.task} policy for {robot.name} at {1.0 / self.period:g} Hz ({how}); mode {self.supervisor.mode}"
         )
+
+    def _exported_robot(self, runner: PolicyRunner, policy: str) -> str:
+        """The robot YAML the policy was exported with (parameter ``robot`` unset); changes since are logged."""
+        try:
+            path, changes = exported_robot_yaml(runner.contract.origin, policy)
+        except ContractError as exc:
+            raise ParameterError(f"parameter 'robot' is not set and {exc}; give the robot's robot.yaml") from None
+        for change in changes:
+            self.get_logger().warning(change)
+        return str(path)
 
     @staticmethod
     def _now() -> float:

@@ -2,9 +2,10 @@
 
 The contract names the robot, its joints in policy order with default pose, action scale and bounds and
 PD gains, the control period, the ordered observation terms (see ``sim.observation`` for their formulas)
-and the command ranges, plus where the policy came from (task, algorithm, config hash, git sha).
+and the command ranges, plus where the policy came from (task, algorithm, config hash, git sha) and,
+from schema 2 on, the robot files it was exported with (:class:`~sim2real.runtime.origin.PolicyOrigin`).
 Consumers check it against the robot YAML with :meth:`PolicyContract.mismatches` and refuse to run on any
-mismatch.
+mismatch. Schema 1 contracts (no robot files) still load.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from typing import Any
 import numpy as np
 
 from sim2real.runtime.errors import ContractError
+from sim2real.runtime.origin import PolicyOrigin
 from sim2real.runtime.robot_spec import RobotSpec
 
 CONTRACT_KEY = "sim2real.policy_contract"
 """The ``metadata_props`` key that holds the contract JSON."""
-SCHEMA_VERSION = 1
-"""Version of the contract layout this runtime reads."""
+SCHEMA_VERSION = 2
+"""Version of the contract layout this runtime writes (2 added ``origin``)."""
+READABLE_SCHEMAS = (1, 2)
+"""Contract layouts this runtime reads."""
 INPUT_NAME, OUTPUT_NAME = "obs", "action"
 """Names of the ONNX graph's input and output."""
 IMU_KINDS = ("base_ang_vel", "projected_gravity")
@@ -38,6 +42,8 @@ _JOINT_SIZES = {"joint_pos": 1, "joint_pos_rel": 1, "joint_cos_sin": 2, "joint_v
 TERM_KINDS = (*_JOINT_SIZES, *_FIXED_SIZES, "last_action")
 """Every observation kind this runtime can build."""
 _FIX = "re-export the policy for this robot (sim2real export) or use the robot it was trained for"
+SHOWN_MISMATCHES = 3
+"""How many differences a refusal lists before counting the rest."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,8 @@ class PolicyContract:
     """Command ranges for commanded tasks, else None."""
     training: dict[str, Any] = field(default_factory=dict)
     """Provenance: algorithm, env steps, config SHA-256, git sha, run folder."""
+    origin: PolicyOrigin | None = None
+    """The robot files and task settings it was exported with (None in schema 1 contracts)."""
     schema_version: int = SCHEMA_VERSION
     """Layout version of this contract."""
 
@@ -155,18 +163,20 @@ class PolicyContract:
         if not isinstance(data, dict):
             raise ContractError(f"{source}: policy contract is not a JSON object; {_FIX}")
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
+        if version not in READABLE_SCHEMAS:
+            readable = " or ".join(map(str, READABLE_SCHEMAS))
             raise ContractError(
-                f"{source}: policy contract schema {version!r} is not {SCHEMA_VERSION}; re-export with this version"
+                f"{source}: policy contract schema {version!r} is not {readable}; re-export with this version"
             )
         try:
             terms = tuple(ObservationTermSpec.from_dict(t) for t in data["observation"])
-            commands = data.get("commands")
+            commands, origin = data.get("commands"), data.get("origin")
             contract = cls(
                 **{
                     **data,
                     "observation": terms,
                     "commands": None if commands is None else CommandRanges(**_tuples(commands)),
+                    "origin": None if origin is None else PolicyOrigin.from_dict(origin),
                     **_tuples({k: data[k] for k in (*_PER_JOINT, "joint_names")}),
                 }
             )
@@ -239,12 +249,14 @@ class PolicyContract:
                 problems.append(f"observation term(s) {names} need an IMU; the robot YAML has no imu_site")
         return problems
 
-    def check_robot(self, robot: RobotSpec, source: str) -> None:
-        """Raise :class:`ContractError` (one line, the first mismatch) unless the policy fits ``robot``."""
+    def check_robot(self, robot: RobotSpec, source: str, fix: str = _FIX) -> None:
+        """Raise :class:`ContractError` unless the policy fits ``robot``: one line, the first mismatches, ``fix``."""
         problems = self.mismatches(robot)
         if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise ContractError(f"{source}: does not fit {robot.source}: {problems[0]}{more}; {_FIX}")
+            listed = "; ".join(problems[:SHOWN_MISMATCHES])
+            more = len(problems) - SHOWN_MISMATCHES
+            listed += f" (and {more} more)" if more > 0 else ""
+            raise ContractError(f"{source}: does not fit {robot.source}: {listed}; {fix}")
 
 
 _PER_JOINT = ("default_pose", "action_scale", "action_low", "action_high", "kp", "kd")

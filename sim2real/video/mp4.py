@@ -2,12 +2,14 @@
 
 Frames are piped to an FFmpeg process that writes a hidden temporary file beside the target; only a
 complete, cleanly closed video is renamed into place. Any failure or interruption (an exception, Ctrl-C)
-kills FFmpeg and removes the temporary file, so no half-written video is ever left behind.
+kills FFmpeg and removes the temporary file, so no half-written video is ever left behind. The temporary
+file is created as other outputs are (mode 0666 less the umask), so the video gets their permissions.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import tempfile
 from pathlib import Path
@@ -35,6 +37,17 @@ def check_video_request(out: Path, width: int, height: int, fps: float) -> None:
         raise ConfigError.single("--video", str(out), "is a folder; name the .mp4 file to write")
 
 
+def _new_partial(out: Path) -> Path:
+    """A new empty hidden file beside ``out`` with the mode other outputs get (0666 less the umask)."""
+    while True:
+        path = out.with_name(f".{out.name}.{secrets.token_hex(4)}.partial")
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return path
+
+
 class Mp4Writer:
     """Context manager that encodes ``width`` x ``height`` RGB frames at ``fps`` into ``out`` (H.264)."""
 
@@ -48,13 +61,11 @@ class Mp4Writer:
 
     def __enter__(self) -> Mp4Writer:
         try:
-            handle, name = tempfile.mkstemp(prefix=f".{self.out.name}.", suffix=".partial", dir=self.out.parent)
+            self._partial = _new_partial(self.out)
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             error = ConfigError.single("--video", str(self.out), f"cannot write there ({reason}); pick a writable path")
             raise error from None
-        os.close(handle)
-        self._partial = Path(name)
         self._log = tempfile.TemporaryFile()  # FFmpeg's stderr, closed in __exit__
         command = [
             imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "error", "-y",

@@ -25,7 +25,7 @@ from sim2real.runtime.policy_runner import PolicyRunner, read_contract
 from sim2real.runtime.robot_spec import RobotSpec
 from sim2real.sim2sim.command_schedule import FLAG, CommandSchedule
 from sim2real.sim2sim.run import check_task_fits
-from sim2real.sim2sim.task_env import task_env
+from sim2real.sim2sim.task_env import policy_env
 from sim2real.training import TrainedRun, load_trained
 from sim2real.video.sources import BatchPolicy, MjxSource, RolloutSource, RuntimeSource
 
@@ -40,7 +40,7 @@ class RolloutRequest:
     policy: Path
     """A run folder written by ``sim2real train`` or an ONNX file written by ``sim2real export``."""
     task: str | None
-    """Registered task or task YAML (default: the policy's task)."""
+    """Registered task or task YAML (default: the policy's task, on the robot it was exported for)."""
     engine: str
     """``mjx`` or ``mujoco``."""
     num_envs: int
@@ -84,8 +84,7 @@ def _from_run(request: RolloutRequest) -> tuple[RolloutSource, str]:
 
 
 def _from_onnx(request: RolloutRequest) -> tuple[RolloutSource, str]:
-    contract = read_contract(request.policy)
-    task, env = task_env(request.task or contract.task)
+    task, env = policy_env(read_contract(request.policy), request.task, str(request.policy))
     title = f"{task} {request.policy.name} ({request.engine})"
     if request.engine == "mujoco":
         return _runtime_source(request, env, task, str(request.policy)), title

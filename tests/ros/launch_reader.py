@@ -37,7 +37,7 @@ class LaunchedNode:
         for path in self.params_files:
             args += ["--params-file", str(path)]
         for key, value in {**self.overrides, **(extra or {})}.items():
-            text = str(value).lower() if isinstance(value, bool) else str(value)
+            text = str(value).lower() if isinstance(value, bool) else str(value) or "''"  # '' keeps "" a string
             args += ["-p", f"{key}:={text}"]
         return args
 

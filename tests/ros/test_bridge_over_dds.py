@@ -251,6 +251,14 @@ def test_a_policy_for_another_robot_stops_the_bridge_with_the_mismatch_named(lau
     assert lines[-1].startswith("policy_bridge: error:") and "cartpole" in lines[-1] and "quadruped" in lines[-1], lines
 
 
+def test_without_robot_yaml_the_bridge_runs_on_the_robot_yaml_the_policy_was_exported_with(
+    launch, probe, quadruped_policy
+):
+    bridge = launch("bridge.launch.py", "policy_bridge", {"robot": "quadruped", "policy": quadruped_policy})
+    assert probe.wait_for(lambda: probe.mode == "PASSIVE", 60), bridge.output()
+    assert "policy for quadruped at 50 Hz" in bridge.output()
+
+
 @pytest.mark.parametrize(
     ("launch_file", "node", "override", "named"),
     [
@@ -258,6 +266,7 @@ def test_a_policy_for_another_robot_stops_the_bridge_with_the_mismatch_named(lau
         ("bridge.launch.py", "policy_bridge", {"command_interface": "velocity"}, "command_interface"),
         ("bridge.launch.py", "policy_bridge", {"state_timeout_s": -1.0}, "state_timeout_s"),
         ("bridge.launch.py", "policy_bridge", {"autostart": "sometimes"}, "autostart"),
+        ("bridge.launch.py", "policy_bridge", {"robot": ""}, "parameter 'robot' is not set and"),
         ("sim.launch.py", "mujoco_robot", {"drop_probability": 2.0}, "drop_probability"),
         ("sim.launch.py", "mujoco_robot", {"robot": "/nonexistent/robot.yaml"}, "/nonexistent/robot.yaml"),
     ],

@@ -12,7 +12,7 @@ from policies.trainer import build_agent
 from sim.env import MjxEnv
 from sim2real.export import DeployedPolicy, build_contract, write_onnx
 from sim2real.runtime.contract import CONTRACT_KEY
-from tasks.registry import make_env
+from tasks.registry import is_task_yaml, make_env, task_yaml_overrides
 from tests.cli_runner import sim2real
 
 TINY = Path(__file__).resolve().parents[1] / "data" / "train" / "tiny.yaml"
@@ -30,11 +30,17 @@ class ExportedAgent:
 def export_fresh_agent(algo: str, folder: Path, task: str = "cartpole_balance", head_std: float = 0.1) -> ExportedAgent:
     """Build an untrained agent for ``task``, give its normalizer statistics, export it with its contract.
 
+    ``task`` is a registered task or a task YAML (whose overrides the contract records, as a run's export does).
     Parameters that start at zero (FastSAC's heads) are drawn from N(0, ``head_std``^2) so the policy has an
     output; a small ``head_std`` keeps a legged robot near its default pose.
     """
     torch.manual_seed(0)
-    env = make_env(task)
+    overrides = {}
+    if is_task_yaml(task):
+        spec, overrides = task_yaml_overrides(Path(task))
+        task, env = spec.name, spec.build(spec.config(overrides))
+    else:
+        env = make_env(task)
     agent = build_agent(resolve_train_config(task, algo, None, {}), env, torch.device("cpu"))
     for parameter in agent.actor.parameters():  # FastSAC's heads start at zero: give the policy an output
         if not parameter.detach().any():
@@ -42,7 +48,7 @@ def export_fresh_agent(algo: str, folder: Path, task: str = "cartpole_balance", 
     size = agent.spec.obs_size
     agent.obs_normalizer.update(torch.randn(512, size, dtype=torch.float64) * torch.linspace(0.1, 4, size) + 0.5)
     agent.eval()
-    contract = build_contract(env, agent.actor.bound.numpy(), {"task": task, "algo": algo})
+    contract = build_contract(env, agent.actor.bound.numpy(), {"task": task, "algo": algo}, overrides)
     path = write_onnx(
         DeployedPolicy(agent), contract.observation_size, {CONTRACT_KEY: contract.to_json()}, folder / f"{algo}.onnx"
     )

@@ -149,6 +149,17 @@ def test_a_contract_that_differs_from_the_robot_yaml_is_refused_naming_the_diffe
     assert "\n" not in str(refused.value)
 
 
+def test_a_refusal_lists_the_first_three_differences_counts_the_rest_and_names_the_fix():
+    contract = two_joint_contract(default_pose=(0.0, 0.0), kp=(10.0, 10.0))
+    with pytest.raises(ContractError) as refused:
+        contract.check_robot(two_joint_spec(), "policy.onnx", fix="use the robot it was trained for")
+    assert str(refused.value) == (
+        "policy.onnx: does not fit biped.yaml: default_pose of hip differs: policy 0, robot YAML 0.1; "
+        "default_pose of knee differs: policy 0, robot YAML -0.4; kp of hip differs: policy 10, robot YAML 20 "
+        "(and 1 more); use the robot it was trained for"
+    )
+
+
 def test_a_contract_that_contradicts_itself_is_refused_on_read():
     text = two_joint_contract(kp=(20.0,)).to_json()
     with pytest.raises(ContractError, match="kp has 1 entries for 2 joints"):

@@ -61,6 +61,7 @@ def test_export_command_writes_the_policy_and_inspect_prints_its_contract(tiny_r
     assert shown.returncode == 0, shown.stderr
     for expected in ("robot cartpole", "torque control", "every 10 ms", "slider", "pole_angle", "joint_cos_sin"):
         assert expected in shown.stdout
+    assert f"robot YAML {contract.origin.robot_yaml} (sha256 {contract.origin.robot_yaml_sha256[:12]})" in shown.stdout
     as_json = in_process(capsys, "inspect", policy, "--json")
     assert json.loads(as_json.stdout)["joint_names"] == ["slider"]
 

@@ -6,11 +6,13 @@ change to the code. Paths in YAML files are relative to the file that holds them
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
 
 from sim.assets import ROBOTS_DIR
+from sim2real.runtime.policy_runner import read_contract
 from tests.cli_runner import in_process
 from tests.sim2real.test_train_cli import TINY
 from tests.sim2real.video.mp4_checks import assert_browser_playable, decode
@@ -34,10 +36,9 @@ episode_length: 50
 """
 
 
-@pytest.fixture
-def user_folder(tmp_path, monkeypatch):
-    """``user/robots/long_pole/{robot.yaml, model/long_pole.xml}`` and ``user/tasks/balance.yaml``; cwd elsewhere."""
-    robot_dir = tmp_path / "user" / "robots" / "long_pole"
+def write_user_folder(user: Path) -> Path:
+    """``USER/robots/long_pole/{robot.yaml, model/long_pole.xml}`` and ``USER/tasks/balance.yaml``; returns USER."""
+    robot_dir = user / "robots" / "long_pole"
     (robot_dir / "model").mkdir(parents=True)
     mjcf = (ROBOTS_DIR / "cartpole" / "cartpole.xml").read_text()
     mjcf = mjcf.replace(
@@ -46,12 +47,18 @@ def user_folder(tmp_path, monkeypatch):
     assert "0 0 1.3" in mjcf
     (robot_dir / "model" / "long_pole.xml").write_text(mjcf)
     (robot_dir / "robot.yaml").write_text(ROBOT_YAML)
-    (tmp_path / "user" / "tasks").mkdir()
-    (tmp_path / "user" / "tasks" / "balance.yaml").write_text(TASK_YAML)
+    (user / "tasks").mkdir()
+    (user / "tasks" / "balance.yaml").write_text(TASK_YAML)
+    return user
+
+
+@pytest.fixture
+def user_folder(tmp_path, monkeypatch):
+    """A user's folder (:func:`write_user_folder`); cwd elsewhere."""
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    return tmp_path / "user"
+    return write_user_folder(tmp_path / "user")
 
 
 def test_a_robot_outside_the_repo_validates_and_is_inspected(user_folder, capsys):
@@ -93,3 +100,7 @@ def test_a_task_runs_on_a_robot_outside_the_repo_by_path_and_the_run_remembers_i
     result = in_process(capsys, "export", run_dir)
     assert result.returncode == 0, result.stderr
     assert "long_pole_cartpole cartpole_balance" in result.stdout
+    origin = read_contract(run_dir / "policy.onnx").origin
+    robot = user_folder / "robots" / "long_pole"
+    assert (origin.robot_yaml, origin.mjcf) == (str(robot / "robot.yaml"), str(robot / "model" / "long_pole.xml"))
+    assert origin.task_overrides["robot"] == str(robot / "robot.yaml") and origin.task_overrides["episode_length"] == 50
