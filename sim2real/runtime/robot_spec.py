@@ -128,6 +128,11 @@ def _joint(row: Any, field: str, source: str) -> JointSpec:
     if isinstance(default, bool) or not isinstance(default, int | float) or not limits[0] <= default <= limits[1]:
         raise RobotSpecError(f"{where}.default_pos: must be a number inside range {list(limits)}, got {default!r}")
     prefix = f"{where}."
+    if "effort_limit" not in row:
+        raise RobotSpecError(
+            f"{where}.effort_limit: not given; training took it from the MJCF actuator, which the runtime does not "
+            "read: write the value `sim2real inspect robot` shows (and kp, kd for a servo) into the robot YAML"
+        )
     return JointSpec(
         name=_text(row, "name", prefix),
         lower=float(limits[0]),

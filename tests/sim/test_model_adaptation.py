@@ -238,3 +238,11 @@ def test_actuators_that_cannot_carry_a_joint_torque_are_refused_one_line_each(ca
     lines = result.stderr.splitlines()
     assert result.returncode == 2 and len(lines) == 4, result.stderr
     assert lines[0] == f"{path}: joints[0].actuator: {first}"
+
+
+def test_the_runtime_asks_for_the_effort_limit_a_servo_yaml_omits(servo_dog):
+    from sim2real.runtime import RobotSpecError, load_robot_spec
+
+    with pytest.raises(RobotSpecError) as caught:
+        load_robot_spec(servo_dog)
+    assert str(caught.value).startswith(f"{servo_dog}: joints[0].effort_limit: not given; training took it from")
