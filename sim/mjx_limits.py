@@ -157,6 +157,32 @@ def _as_capsule(geom: mujoco.MjsGeom, radius: float, half_length: float) -> str:
     return "a capsule of the same radius and length"
 
 
+def self_colliding_bodies(model: mujoco.MjModel) -> set[tuple[int, int]]:
+    """Pairs of the robot's bodies (neither the world's) with geoms that may touch, as MJX pairs geoms."""
+    pairs = set()
+    for g1, g2, _ in collision_driver.geom_pairs(model):
+        b1, b2 = sorted((int(model.geom_bodyid[int(g1)]), int(model.geom_bodyid[int(g2)])))
+        if not (_static(model, int(g1)) or _static(model, int(g2))):
+            pairs.add((b1, b2))
+    return pairs
+
+
+def exclude_bodies(spec: mujoco.MjSpec, pairs: set[tuple[int, int]]) -> str:
+    """Add an ``<exclude>`` to ``spec`` for each pair of body ids (unnamed bodies get a name); the pairs, listed."""
+    bodies = {b.id: b for b in spec.bodies}
+    listed = []
+    for b1, b2 in sorted(pairs):
+        names = []
+        for b in (b1, b2):
+            body = bodies[b]
+            body.name = body.name or f"body{b}"
+            names.append(body.name)
+        exclude = spec.add_exclude()
+        exclude.bodyname1, exclude.bodyname2 = names
+        listed.append("-".join(names))
+    return "bodies " + ", ".join(listed)
+
+
 def apply_mjx_fixes(spec: mujoco.MjSpec, model: mujoco.MjModel, fixes: MjxFixes) -> list[str]:
     """Apply ``fixes`` (found on ``model``, compiled from ``spec``) to ``spec``; return one note per change.
 
@@ -174,18 +200,9 @@ def apply_mjx_fixes(spec: mujoco.MjSpec, model: mujoco.MjModel, fixes: MjxFixes)
             f"{geom_label(model, g)} (a cylinder) collides as {shape}: MJX cannot collide cylinders with "
             "boxes, meshes or height fields (body masses and inertias kept)"
         )
-    pairs = []
-    for b1, b2 in sorted(fixes.excluded):
-        names = []
-        for b in (b1, b2):
-            body = bodies[b]
-            body.name = body.name or f"body{b}"
-            names.append(body.name)
-        exclude = spec.add_exclude()
-        exclude.bodyname1, exclude.bodyname2 = names
-        pairs.append("-".join(names))
-    if pairs:
-        notes.append(f"self-collision turned off between bodies {', '.join(pairs)}: MJX cannot collide their geoms")
+    if fixes.excluded:
+        pairs = exclude_bodies(spec, fixes.excluded)
+        notes.append(f"self-collision turned off between {pairs}: MJX cannot collide their geoms")
     for g in sorted(fixes.no_margin):
         geoms[g].margin, geoms[g].gap = 0.0, 0.0
     if fixes.no_margin:

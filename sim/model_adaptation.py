@@ -5,7 +5,8 @@
 1. turns the joint table's servos into the torque motors the robot YAML's PD law drives (:mod:`sim.actuators`);
 2. gives a floating-base model without ground the project's floor (:mod:`sim.ground`);
 3. applies an optional edit of the ground (a terrain replacing it);
-4. adapts what MJX cannot simulate, or refuses it (:mod:`sim.mjx_limits`).
+4. turns self-collision off where the robot YAML asks (``self_collision: false``);
+5. adapts what MJX cannot simulate, or refuses it (:mod:`sim.mjx_limits`).
 
 It returns the compiled model with one note per change. Every place that builds a robot's model from its
 MJCF (loading, terrains) goes through here, so MJX training, sim2sim, preview, rollouts and the ROS
@@ -25,7 +26,7 @@ import mujoco
 from sim.actuators import is_servo, make_motor
 from sim.errors import ConfigError, Problem
 from sim.ground import FLOOR_GEOM, add_floor, find_ground, has_free_base
-from sim.mjx_limits import apply_mjx_fixes, mjx_fixes
+from sim.mjx_limits import apply_mjx_fixes, exclude_bodies, mjx_fixes, self_colliding_bodies
 
 GroundEdit = Callable[[mujoco.MjSpec, str | None], object]
 """A change to a spec's ground, given its name (None without one): a terrain replacing it."""
@@ -115,11 +116,13 @@ def adapt_model(
     effort_limits: Mapping[int, float],
     edit: GroundEdit | None = None,
     read: tuple[mujoco.MjSpec, mujoco.MjModel] | None = None,
+    self_collision: bool = True,
 ) -> AdaptedModel:
     """The robot's model as the stack runs it (see the module docstring); refusals raise :class:`ConfigError`.
 
     ``effort_limits`` maps the joint table's actuator ids to their joints' effort limits; ``read`` is the
-    MJCF as :func:`read_mjcf` returned it, when the caller has it already (it is changed in place).
+    MJCF as :func:`read_mjcf` returned it, when the caller has it already (it is changed in place);
+    ``self_collision`` false excludes every pair of the robot's bodies whose geoms could touch.
     """
     spec, model = read or read_mjcf(yaml_path, mjcf_path)
     notes = _servos_to_motors(spec, model, effort_limits)
@@ -130,6 +133,10 @@ def adapt_model(
     if notes or edit is not None or (ground is not None and not had_ground):
         model = compile_spec(spec, yaml_path, mjcf_path)
     notes += ground_notes
+    touching = set() if self_collision else self_colliding_bodies(model)
+    if touching:
+        notes.append(f"self-collision off (the robot YAML's self_collision: false): {exclude_bodies(spec, touching)}")
+        model = compile_spec(spec, yaml_path, mjcf_path)
     fixes = mjx_fixes(model)
     if fixes.refusals:
         raise ConfigError([Problem(str(mjcf_path), where, why) for where, why in fixes.refusals.items()])

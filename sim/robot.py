@@ -112,6 +112,11 @@ class RobotConfig(BaseModel):
         default_factory=list, description="MJCF bodies whose contact with the ground ends an episode (trunk, torso)."
     )
     mirror: MirrorConfig | None = Field(None, description="Left/right mirror map, for symmetric robots.")
+    self_collision: bool = Field(
+        True,
+        description="Whether the robot's own parts collide with one another; false leaves only contacts with the "
+        "world (the MJCF's ground and obstacles), which a legged task does not miss and MJX runs several times faster.",
+    )
 
     @field_validator("joints")
     @classmethod
@@ -396,7 +401,8 @@ def load_robot(name_or_path: str | Path) -> Robot:
     if problems:
         raise ConfigError(problems)
     actuator_ids = np.array([aid for _, aid in ids], dtype=np.int32)
-    adapted = adapt_model(yaml_path, mjcf_path, _effort_limits(config, actuator_ids), read=(spec, model))
+    limits = _effort_limits(config, actuator_ids)
+    adapted = adapt_model(yaml_path, mjcf_path, limits, read=(spec, model), self_collision=config.self_collision)
     joint_ids = np.array([jid for jid, _ in ids], dtype=np.int32)
     return Robot(
         config=config,
@@ -423,7 +429,8 @@ def rebuilt_robot(robot: Robot, edit: GroundEdit) -> Robot:
     Joint and actuator indices are unchanged (a ground edit adds no joint or actuator); raises
     :class:`ConfigError` on what the edited model cannot simulate (a cylinder foot is adapted, for one).
     """
-    adapted = adapt_model(robot.yaml_path, robot.mjcf_path, _effort_limits(robot.config, robot.actuator_ids), edit)
+    limits = _effort_limits(robot.config, robot.actuator_ids)
+    adapted = adapt_model(robot.yaml_path, robot.mjcf_path, limits, edit, self_collision=robot.config.self_collision)
     if adapted.model.nq != robot.mj_model.nq or adapted.model.nu != robot.mj_model.nu:
         raise ConfigError.single(robot.mjcf_path, "-", "changing the ground changed the joints or actuators")
     return dataclasses.replace(robot, mj_model=adapted.model, notes=adapted.notes, ground_geom=adapted.ground)

@@ -9,9 +9,11 @@ import jax
 import mujoco
 import numpy as np
 import pytest
+from mujoco.mjx._src import collision_driver
 
 from sim.errors import ConfigError
 from sim.mjx_import import mjx
+from sim.mjx_limits import self_colliding_bodies
 from sim.pd import JointPD, pd_physics
 from sim.robot import load_robot
 from sim.terrain import TerrainConfig, robot_on_terrain
@@ -246,3 +248,17 @@ def test_the_runtime_asks_for_the_effort_limit_a_servo_yaml_omits(servo_dog):
     with pytest.raises(RobotSpecError) as caught:
         load_robot_spec(servo_dog)
     assert str(caught.value).startswith(f"{servo_dog}: joints[0].effort_limit: not given; training took it from")
+
+
+def test_self_collision_false_leaves_only_contacts_with_the_world_in_mjx_and_mujoco_c(tmp_path):
+    colliding = load_robot(write_robot(tmp_path / "on", mjcf()))
+    yaml_path = write_robot(tmp_path / "off", mjcf())
+    yaml_path.write_text(yaml_path.read_text() + "self_collision: false\n")
+    apart = load_robot(yaml_path)
+    assert self_colliding_bodies(colliding.mj_model) and not self_colliding_bodies(apart.mj_model)
+    [note] = [n for n in apart.notes if n.startswith("self-collision off")]
+    assert "fl-fr" in note and "self_collision: false" in note
+    floor = apart.mj_model.geom("floor").id
+    feet_on_floor = {(int(g1), int(g2)) for g1, g2, _ in collision_driver.geom_pairs(apart.mj_model)}
+    assert all((floor, apart.mj_model.geom(f"{leg}_foot").id) in feet_on_floor for leg in LEGS)
+    assert hold(apart, np.zeros(4), 500)[-1, 2] > 0.1  # still stands on its feet in MuJoCo C
