@@ -83,7 +83,8 @@ class EvalPoint:
     mean_return: float
     """Mean noise-free episode return over the eval envs."""
     tracking: float | None = None
-    """Mean per-step linear-velocity tracking reward (``tracking_lin_vel``, at most 1), for tasks that track."""
+    """Mean per-step reward of the task's tracking metric (:attr:`sim.task_goal.TaskGoal.tracking_metric`, at most
+    1), for tasks that track."""
     falls: int = 0
     """Eval episodes that ended before the time limit."""
 
@@ -411,7 +412,8 @@ class Trainer:
         with self.timer.phase("evaluation"):
             episodes = self.evaluator.episodes(self.agent.act, self.evaluator_rng(self.iteration), report)
         returns = episodes.returns
-        tracking = episodes.term_means.get("tracking_lin_vel")
+        metric = self.env.GOAL.tracking_metric
+        tracking = None if metric is None else episodes.term_means.get(metric)
         falls = int((episodes.lengths < self.env.config.episode_length).sum())
         point = EvalPoint(
             self.env_steps, seconds, float(returns.mean()), None if tracking is None else float(tracking.mean()), falls

@@ -16,7 +16,7 @@ from __future__ import annotations
 import abc
 import copy
 from collections.abc import Iterable, Mapping
-from typing import Literal
+from typing import ClassVar, Literal
 
 import jax
 import jax.numpy as jnp
@@ -32,6 +32,7 @@ from sim.noise import add_uniform_noise
 from sim.observation import ObservationLayout, ObservationTerm
 from sim.randomization import sample_uniform_params
 from sim.robot import Robot
+from sim.task_goal import TaskGoal
 from sim.yaml_io import FILE_MODEL_CONFIG
 
 Observation = dict[str, jax.Array]
@@ -94,6 +95,9 @@ def placed(model: mjx.Model, data: mjx.Data) -> mjx.Data:
 class MjxEnv(Env):
     """Base class of every task: the shared reset/step template around the task's hooks."""
 
+    GOAL: ClassVar[TaskGoal] = TaskGoal()
+    """The task's command, tracking terms and learning goal (see :mod:`sim.task_goal`); none by default."""
+
     def __init__(self, robot: Robot, config: EnvConfig) -> None:
         self.robot = robot
         self.config = config
@@ -127,6 +131,11 @@ class MjxEnv(Env):
         """What in ``config`` (read from ``source``) only the task can refuse, e.g. reward terms it lacks; none here."""
         del config, source
         return []
+
+    @classmethod
+    def reward_terms(cls) -> tuple[str, ...]:
+        """Names of every reward term the task can weigh and report (``reward/<name>`` metrics); none here."""
+        return ()
 
     @classmethod
     def evaluation_overrides(cls) -> dict:

@@ -478,7 +478,7 @@ def _run_eval(cmd: EvalCmd) -> int:
     from sim2real.training import evaluate_run
 
     result = evaluate_run(cmd.run_dir, cmd.task, cmd.episodes, cmd.seed)
-    tracked = "" if result["tracking_lin_vel"] is None else f", tracking {result['tracking_lin_vel']:.3f}"
+    tracked = "" if result["tracking"] is None else f", tracking {result['tracking']:.3f}"
     print(
         f"{result['task']} {result['algo']} after {result['env_steps']} env steps: return "
         f"{result['return_mean']:.1f} +- {result['return_std']:.1f} over {result['episodes']} episodes"
@@ -514,9 +514,7 @@ def _run_bench_learn(cmd: BenchLearnCmd) -> int:
         raise ConfigError.single("--time-limit-s", str(time_limit_s), "must be positive")
     _prepare_jax()
     from sim2real.bench.learn_bench import format_learn_bench, result_as_dict, run_learn_bench
-    from tasks.registry import get_task
 
-    get_task(cmd.task)
     results = run_learn_bench(cmd.task, contenders, goal, time_limit_s, cmd.seed)
     print(format_learn_bench(cmd.task, goal, results))
     if cmd.json:

@@ -97,6 +97,7 @@ def build_contract(
         commands=None
         if commands is None
         else CommandRanges(
+            kind=env.GOAL.command,
             names=tuple(commands),
             low=tuple(float(lo) for lo, _ in commands.values()),
             high=tuple(float(hi) for _, hi in commands.values()),

@@ -40,7 +40,7 @@ def describe_contract(contract: PolicyContract, source: str) -> str:
         ranges = ", ".join(
             f"{n} [{lo:g}, {hi:g}]" for n, lo, hi in zip(c.commands.names, c.commands.low, c.commands.high, strict=True)
         )
-        lines += ["", f"  commands: {ranges}"]
+        lines += ["", f"  commands ({c.commands.kind}): {ranges}"]
     if c.training:
         lines += ["", "  trained: " + ", ".join(f"{k} {v}" for k, v in sorted(c.training.items()))]
     if c.origin is not None:

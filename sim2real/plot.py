@@ -1,7 +1,8 @@
 """``sim2real plot``: learning curves of one or more runs, read from their TensorBoard event files.
 
-One PNG, one panel per quantity in a grid: returns, the joystick goal's quantities (eval linear-velocity
-tracking and eval episode length, whose shortfall from the time limit is falls), training episode length,
+One PNG, one panel per quantity in a grid: returns, the goal's quantities (eval tracking -- the tracking metric
+the run's task declares -- and eval episode length, whose shortfall from the time limit is falls), training
+episode length,
 every ``loss/*`` tag the learner logged and env steps per second. Runs overlay with one colour each;
 panels no run has data for are left out (Brax baselines log only the eval tags).
 """
@@ -22,14 +23,18 @@ from matplotlib.ticker import EngFormatter
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from sim.errors import ConfigError
+from sim.yaml_io import read_yaml_mapping
+from tasks.registry import get_task
 
 EVAL_TAG, SECONDS_TAG, TRAIN_TAG = "eval/return_mean", "eval/seconds", "train/episode_return"
 LENGTH_TAG, RATE_TAG, LOSS_PREFIX = "train/episode_length", "perf/env_steps_per_s", "loss/"
-TRACKING_TAG, EVAL_LENGTH_TAG = "eval_terms/tracking_lin_vel", "eval/episode_length"
+TRACKING, EVAL_LENGTH_TAG = "tracking", "eval/episode_length"
 COLUMNS, PANEL_INCHES, DPI = 3, (5.0, 4.0), 110
+CONFIG_NAME = "config.yaml"
+"""The run's recipe, which names its task (our runs and Brax baselines alike)."""
 
 Scalars = dict[str, list[tuple[int, float]]]
-"""Tag -> ``(step, value)`` pairs sorted by step, as :func:`read_run` returns them."""
+"""Tag -> ``(step, value)`` pairs sorted by step, as :func:`read_run` returns them (plus :data:`TRACKING`)."""
 Points = list[tuple[float, float]]
 
 
@@ -38,7 +43,7 @@ class Series:
     """One line of a panel: a tag against env steps, or against the eval wall-clock seconds."""
 
     tag: str
-    """The TensorBoard scalar tag drawn."""
+    """The TensorBoard scalar tag drawn, or :data:`TRACKING` for the run's tracking metric."""
     label: str = ""
     """Appended to the run's name in the legend."""
     style: dict[str, Any] = field(default_factory=dict)
@@ -89,7 +94,7 @@ EPISODE_PANELS = (
         "eval return",
         (Series(EVAL_TAG, "", {"marker": "o"}, by_time=True),),
     ),
-    Panel("Eval tracking vs env steps", "env steps", "tracking_lin_vel per step", (Series(TRACKING_TAG),)),
+    Panel("Eval tracking vs env steps", "env steps", "tracking reward per step", (Series(TRACKING),)),
     Panel("Eval episode length", "env steps", "steps", (Series(EVAL_LENGTH_TAG, "", {"marker": "o"}),)),
     Panel("Training episode length", "env steps", "steps", (Series(LENGTH_TAG),)),
 )
@@ -128,14 +133,29 @@ def read_scalars(run_dir: Path, tag: str) -> list[tuple[int, float]]:
 
 
 def _load(run_dir: Path) -> Scalars:
-    """The scalars of one run; a one-line ConfigError for a missing folder or a run never evaluated."""
+    """The scalars of one run; a one-line ConfigError for a missing folder or a run never evaluated.
+
+    The tag of the tracking metric its task declares is also under :data:`TRACKING`.
+    """
     if not run_dir.is_dir():
         raise ConfigError.single(run_dir, "-", "no such run folder; pass folders written by sim2real train")
     scalars = read_run(run_dir)
     if not scalars.get(EVAL_TAG):
         message = f"no '{EVAL_TAG}' in its TensorBoard files; train it past an evaluation"
         raise ConfigError.single(run_dir, "-", message)
+    metric = _tracking_metric(run_dir)
+    if metric is not None:
+        scalars[TRACKING] = scalars.get(f"eval_terms/{metric}", [])
     return scalars
+
+
+def _tracking_metric(run_dir: Path) -> str | None:
+    """The tracking metric of the task named in the run's ``config.yaml``; None without a readable registered one."""
+    try:
+        task = read_yaml_mapping(run_dir / CONFIG_NAME).get("task")
+        return get_task(task).goal.tracking_metric if isinstance(task, str) else None
+    except ConfigError:
+        return None
 
 
 def _loss_panel(tag: str) -> Panel:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -251,12 +252,13 @@ def train_brax_baseline(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
         settings["num_envs"] = request.flags["num_envs"]
     start, parent = brax_start(request.init_from, request.task, settings) if request.init_from else (None, None)
     env = make_env(request.task)
-    goal, limit = goal_for(request.task, None), env.config.episode_length
+    goal = goal_for(request.task, None) if request.until_goal else None
+    stop_when = None if goal is None else functools.partial(goal.met_by_brax, episode_length=env.config.episode_length)
 
     writer = SummaryWriter(str(run_dir))
 
     def log(point: BraxEvalPoint) -> None:
-        log_brax_point(writer, point)
+        log_brax_point(writer, point, env.GOAL.tracking_metric)
         writer.flush()
         write_brax_config(run_dir, algo, str(request.task), settings, seed, point, parent)
         if request.progress:
@@ -272,7 +274,7 @@ def train_brax_baseline(request: TrainRequest) -> tuple[Path, list[EvalPoint]]:
             settings,
             seed=seed,
             on_eval=log,
-            stop_when=(lambda point: goal.met_by_brax(point, limit)) if request.until_goal else None,
+            stop_when=stop_when,
             on_params=lambda params: save_brax_params(run_dir, params),
             start=start,
         )
@@ -293,7 +295,7 @@ def evaluate_run(run_dir: Path, task: str | None, episodes: int, seed: int) -> d
     evaluator = Evaluator(BatchedEnv(trained.env, episodes), torch.device("cpu"))
     played = evaluator.episodes(trained.agent.act, jax.random.PRNGKey(seed))
     env_steps = int(trained.payload["env_steps"])
-    return _result(run_dir, trained.env_name, trained.config.algo, env_steps, played, trained.env.config.episode_length)
+    return _result(run_dir, trained.env_name, trained.config.algo, env_steps, played, trained.env)
 
 
 @dataclass(frozen=True)
@@ -344,12 +346,19 @@ def _evaluate_brax_run(run_dir: Path, task: str | None, episodes: int, seed: int
     played = Evaluator(BatchedEnv(env, episodes), device).episodes(act, jax.random.PRNGKey(seed))
     steps = read_scalars(run_dir, EVAL_TAG)
     env_steps = steps[-1][0] if steps else int(run_config.get("env_steps", 0))
-    return _result(run_dir, task, str(run_config.get("algo")), env_steps, played, env.config.episode_length)
+    return _result(run_dir, task, str(run_config.get("algo")), env_steps, played, env)
 
 
-def _result(run_dir: Path, task: str, algo: str, env_steps: int, played: Episodes, time_limit: int) -> dict[str, Any]:
-    """The evaluation summary ``sim2real eval`` prints; a fall is an episode that ended before ``time_limit``."""
-    returns, tracking = played.returns, played.term_means.get("tracking_lin_vel")
+def _result(run_dir: Path, task: str, algo: str, env_steps: int, played: Episodes, env: MjxEnv) -> dict[str, Any]:
+    """The evaluation summary ``sim2real eval`` prints; a fall is an episode that ended before the time limit.
+
+    ``tracking`` is the mean per-step reward of the task's tracking metric (None when it has none); each of the
+    task's tracking terms also appears under its own name (``tracking_lin_vel`` for the joystick tasks).
+    """
+    returns, goal = played.returns, env.GOAL
+    tracked = {
+        name: float(np.mean(played.term_means[name])) for name in goal.tracking_terms if name in played.term_means
+    }
     return {
         "run_dir": str(run_dir),
         "task": task,
@@ -361,6 +370,7 @@ def _result(run_dir: Path, task: str, algo: str, env_steps: int, played: Episode
         "return_min": float(np.min(returns)),
         "return_max": float(np.max(returns)),
         "episode_length_mean": float(np.mean(played.lengths)),
-        "falls": int((played.lengths < time_limit).sum()),
-        "tracking_lin_vel": None if tracking is None else float(np.mean(tracking)),
+        "falls": int((played.lengths < env.config.episode_length).sum()),
+        "tracking": None if goal.tracking_metric is None else tracked.get(goal.tracking_metric),
+        **tracked,
     }

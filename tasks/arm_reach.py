@@ -9,7 +9,7 @@ damping), action delay and sensor noise are randomized per episode.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -25,6 +25,7 @@ from sim.pd import JointPD, pd_physics
 from sim.randomization import UniformRange, as_vector
 from sim.robot import Robot
 from sim.robot_pose import home_qpos
+from sim.task_goal import TaskGoal
 from sim.yaml_io import FILE_MODEL_CONFIG, LIST_AS_TUPLE
 from tasks.registry import TaskSpec, register
 
@@ -108,11 +109,18 @@ class ArmReachEnv(MjxEnv):
     """Reach random targets with the end effector."""
 
     config: ArmReachConfig
+    GOAL: ClassVar[TaskGoal] = TaskGoal(command="target_position", tracking_terms=("reach",))
+    """A target position, tracked by the ``reach`` term; no learning goal measured yet."""
 
     @classmethod
     def config_problems(cls, config: ArmReachConfig, source: str) -> list[Problem]:
         """Reward weights naming terms this task does not have."""
-        return unknown_reward_terms(source, config.reward_weights, _TERMS)
+        return unknown_reward_terms(source, config.reward_weights, cls.reward_terms())
+
+    @classmethod
+    def reward_terms(cls) -> tuple[str, ...]:
+        """The terms of :data:`REWARD_WEIGHTS`."""
+        return tuple(REWARD_WEIGHTS)
 
     def __init__(self, robot: Robot, config: ArmReachConfig) -> None:
         if robot.config.control != "position":
@@ -235,8 +243,6 @@ class ArmReachEnv(MjxEnv):
         """The nominal model with this episode's masses, armature and damping."""
         return randomize_dynamics(self.mjx_model, params, self.targets)
 
-
-_TERMS = tuple(REWARD_WEIGHTS)
 
 register(
     TaskSpec(

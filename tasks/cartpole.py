@@ -12,7 +12,7 @@ actions; the critic sees the clean state and the episode's randomization paramet
 from __future__ import annotations
 
 import math
-from typing import Literal, NamedTuple
+from typing import ClassVar, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -25,6 +25,7 @@ from sim.mjx_import import mjx
 from sim.observation import ObservationTerm
 from sim.randomization import UniformRange, as_vector
 from sim.robot import Robot
+from sim.task_goal import LearningGoal, TaskGoal
 from sim.yaml_io import FILE_MODEL_CONFIG
 from tasks.registry import TaskSpec, register
 from tasks.shaping import tolerance
@@ -120,6 +121,13 @@ class CartpoleEnv(MjxEnv):
     """Cart-pole: push the cart (one action in [-1, 1]) to bring or keep the pole upright."""
 
     config: CartpoleConfig
+    GOAL: ClassVar[TaskGoal] = TaskGoal(learning=LearningGoal("return", 900.0))
+    """No command; learned at a mean eval return of 900 (of 1000)."""
+
+    @classmethod
+    def reward_terms(cls) -> tuple[str, ...]:
+        """The four factors of the reward."""
+        return ("upright", "centered", "small_control", "small_velocity")
 
     def __init__(self, robot: Robot, config: CartpoleConfig) -> None:
         super().__init__(robot, config)

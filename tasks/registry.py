@@ -17,6 +17,7 @@ from sim.assets import resolve_robot_reference, robot_yaml_path
 from sim.env import EnvConfig, MjxEnv
 from sim.errors import ConfigError, Problem
 from sim.robot import RobotConfig, load_robot
+from sim.task_goal import TaskGoal
 from sim.yaml_io import parse_model, read_yaml_mapping
 
 TASK_MODULES = ("tasks.cartpole", "tasks.quadruped_joystick", "tasks.humanoid_joystick", "tasks.arm_reach")
@@ -39,6 +40,11 @@ class TaskSpec:
     """Shipped robot the task runs on."""
     defaults: dict[str, Any] = field(default_factory=dict)
     """Config values that make this variant (e.g. the start pose)."""
+
+    @property
+    def goal(self) -> TaskGoal:
+        """What the task declares to the layers above: its command, tracking terms and learning goal."""
+        return self.env_class.GOAL
 
     def config(self, overrides: dict[str, Any] | None = None, source: str = "overrides") -> EnvConfig:
         """The variant's config with ``overrides`` applied; errors name ``source`` and the field.
@@ -83,9 +89,15 @@ _REGISTRY: dict[str, TaskSpec] = {}
 
 
 def register(spec: TaskSpec) -> None:
-    """Add a task to the registry (names are unique)."""
+    """Add a task to the registry (names are unique; its goal names only reward terms the task has)."""
     if spec.name in _REGISTRY:
         raise ValueError(f"task {spec.name!r} is registered twice")
+    goal, terms = spec.goal, spec.env_class.reward_terms()
+    unknown = [name for name in goal.tracking_terms if name not in terms]
+    if unknown:
+        raise ValueError(f"task {spec.name!r} tracks {', '.join(unknown)}, not among its reward terms {terms}")
+    if goal.learning is not None and goal.learning.metric == "tracking" and not goal.tracking_terms:
+        raise ValueError(f"task {spec.name!r} has a tracking goal but no tracking terms")
     _REGISTRY[spec.name] = spec
 
 

@@ -140,3 +140,52 @@ def test_the_brax_baselines_are_a_table_not_a_chain_of_algorithm_names():
         and any(isinstance(side, ast.Constant) and str(side.value).startswith("brax_") for side in node.comparators)
     ]
     assert not offenders
+
+
+ABOVE_TASKS = ("policies", "sim2real", "ros")
+"""Folders above the tasks: they read a task's declared goal (``spec.goal``, ``env.GOAL``), never its internals."""
+SHARED_WORDS = {
+    "joint_vel": "also an observation kind of the policy contract",
+    "joint_limits": "also an action_bounds choice of the learners",
+    "base_height": "also a size inspect robot reports",
+}
+"""Reward term names that are other things too above the tasks, with what they are there."""
+
+
+def _above_tasks_files():
+    return [path for folder in ABOVE_TASKS for path in _python_files(folder)]
+
+
+def _task_modules_imported(path):
+    """Every ``tasks.*`` module ``path`` imports (``from tasks import x`` as ``tasks.x``)."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module == "tasks" and node.level == 0:
+            yield from (f"tasks.{alias.name}" for alias in node.names)
+    yield from (module for module in _imported_modules(path) if module.startswith("tasks."))
+
+
+def test_no_module_above_the_tasks_imports_a_task_module_only_the_registry():
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in _above_tasks_files()
+        for module in _task_modules_imported(path)
+        if module != "tasks.registry"
+    ]
+    assert not offenders
+
+
+def test_no_module_above_the_tasks_names_a_reward_term():
+    """A term name, or a metric path ending in one (``eval/episode_reward/<term>``), is the task's to declare."""
+    from tasks.registry import get_task, task_names
+
+    terms = {term for name in task_names() for term in get_task(name).env_class.reward_terms()} - set(SHARED_WORDS)
+    assert {"tracking_lin_vel", "reach", "upright"} <= terms
+    offenders = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.value!r}"
+        for path in _above_tasks_files()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and (node.value in terms or node.value.rsplit("/", 1)[-1] in terms)
+    ]
+    assert not offenders

@@ -151,11 +151,12 @@ class PolicyBridge(Node):
         self.create_subscription(JointState, "/joint_states", self._on_joint_state, LATEST_SENSOR_DATA)
         if contract.needs_imu:
             self.create_subscription(Imu, "/imu", self._on_imu, LATEST_SENSOR_DATA)
-        names = contract.commands.names if contract.commands else ()
-        if names == ("vx", "vy", "yaw_rate"):
-            self.create_subscription(Twist, "/cmd_vel", self._on_twist, RELIABLE)
-        elif names:
-            self.create_subscription(Point, "/goal_position", self._on_point, RELIABLE)
+        if contract.commands is not None:
+            message_type, topic, handler = {
+                "velocity": (Twist, "/cmd_vel", self._on_twist),
+                "target_position": (Point, "/goal_position", self._on_point),
+            }[contract.commands.kind]
+            self.create_subscription(message_type, topic, handler, RELIABLE)
         self.create_subscription(Bool, "/estop", self._on_estop_topic, RELIABLE)
         message_type = JointState if self.interface == "joint_state" else Float64MultiArray
         self.command_pub = self.create_publisher(message_type, "/joint_commands", RELIABLE)

@@ -186,7 +186,7 @@ class EvalPoint:
     eval_return: float
     """Mean undiscounted eval episode return (brax's ``eval/episode_reward``)."""
     tracking: float | None = None
-    """Mean per-step ``tracking_lin_vel`` reward of the eval episodes, for tasks that track (at most 1)."""
+    """Mean per-step reward of the task's tracking metric in the eval episodes, for tasks that track (at most 1)."""
     episode_length: float | None = None
     """Mean eval episode length in control steps (below the time limit when some episode fell)."""
 
@@ -216,6 +216,8 @@ class BraxRun:
     None when training stopped early before brax handed any over (SAC, or PPO at its step-0 eval)."""
     make_policy: Any
     """Brax's ``make_policy(params, deterministic=False) -> policy(obs, key) -> (action, extras)``."""
+    tracking_term: str | None = None
+    """The task's tracking metric (the reward term behind :attr:`EvalPoint.tracking`), None for none."""
 
 
 class ActorObservationWrapper(Wrapper):
@@ -331,13 +333,15 @@ class _EvalRecorder:
     """Env steps trained before this process (a run started from another's params)."""
     offset_seconds: float = 0.0
     """Training seconds before this process; ``time_limit_s`` counts this process's seconds only."""
+    tracking_term: str | None = None
+    """The task's tracking metric: :attr:`EvalPoint.tracking` is brax's ``eval/episode_reward/<term>`` per step."""
 
     def progress(self, step: int, metrics: Mapping[str, Any]) -> None:
         """Record an evaluation; raise :class:`_StopTrainingError` at the threshold or the time limit."""
         if "eval/episode_reward" not in metrics:
             return
         length = float(metrics["eval/avg_episode_length"]) if "eval/avg_episode_length" in metrics else None
-        tracked = metrics.get("eval/episode_reward/tracking_lin_vel")
+        tracked = None if self.tracking_term is None else metrics.get(f"eval/episode_reward/{self.tracking_term}")
         tracking = None if tracked is None or not length else float(tracked) / length
         elapsed = time.perf_counter() - self.start
         point = EvalPoint(
@@ -417,7 +421,10 @@ def train_brax(
     networks = baseline.networks(settings.get("network_factory") or {})
     if start is not None and not baseline.hands_params:
         raise ValueError(f"{algo} does not start from saved params")
-    recorder = _EvalRecorder(threshold, time_limit_s, on_eval, stop_when=stop_when, on_params=on_params)
+    tracking_term = env.GOAL.tracking_metric
+    recorder = _EvalRecorder(
+        threshold, time_limit_s, on_eval, stop_when=stop_when, on_params=on_params, tracking_term=tracking_term
+    )
     if baseline.hands_params:
         kwargs["policy_params_fn"] = recorder.keep_params
     if start is not None:
@@ -436,7 +443,7 @@ def train_brax(
     except _StopTrainingError:
         params = recorder.params
     make_policy = _make_policy_fn(baseline, env, networks, bool(settings.get("normalize_observations", False)))
-    return BraxRun(points=recorder.points, reached=recorder.reached, params=params, make_policy=make_policy)
+    return BraxRun(recorder.points, recorder.reached, params, make_policy, tracking_term)
 
 
 def write_brax_config(
@@ -495,17 +502,20 @@ def save_brax_run(
     writer = SummaryWriter(str(run_dir))
     try:
         for point in run.points:
-            log_brax_point(writer, point)
+            log_brax_point(writer, point, run.tracking_term)
     finally:
         writer.close()
 
 
-def log_brax_point(writer: Any, point: EvalPoint) -> None:
-    """One evaluation as TensorBoard scalars at step = env steps (``writer``: a ``SummaryWriter``)."""
+def log_brax_point(writer: Any, point: EvalPoint, tracking_term: str | None) -> None:
+    """One evaluation as TensorBoard scalars at step = env steps (``writer``: a ``SummaryWriter``).
+
+    The tracking reward goes under ``eval_terms/<tracking_term>``, the tag our learners give that term.
+    """
     writer.add_scalar("eval/return_mean", point.eval_return, global_step=point.env_steps)
     writer.add_scalar("eval/seconds", point.seconds, global_step=point.env_steps)
-    if point.tracking is not None:
-        writer.add_scalar("eval_terms/tracking_lin_vel", point.tracking, global_step=point.env_steps)
+    if point.tracking is not None and tracking_term is not None:
+        writer.add_scalar(f"eval_terms/{tracking_term}", point.tracking, global_step=point.env_steps)
     if point.episode_length is not None:
         writer.add_scalar("eval/episode_length", point.episode_length, global_step=point.env_steps)
 

@@ -1,11 +1,11 @@
 """``sim2real bench learn``: wall-clock and env steps to a task's learning goal, ours against Brax's.
 
-The goal is a mean eval return for the cart-pole, and for the joystick tasks a mean per-step linear-velocity
-tracking reward of 0.8 (of its maximum, 1) -- for the humanoid with no eval episode ending in a fall over
-its 20 s (:data:`TASK_GOALS`). FastTD3 and FastSAC train with the task's preset; on the cart-pole, Brax PPO
-and Brax SAC train with MuJoCo Playground's CartpoleBalance settings (PPO resized for a CPU when no GPU is
-present, as Playground's 2048-env PPO does not reach its first evaluation within 25 minutes on a 2-core
-CPU). They run one after the other in one process on one machine; each stops at its first evaluation that
+Each task declares its goal (:attr:`sim.task_goal.TaskGoal.learning`): a mean eval return for the cart-pole,
+and for the joystick tasks a mean per-step linear-velocity tracking reward of 0.8 (of its maximum, 1) with
+no eval episode ending in a fall over its 20 s. FastTD3 and FastSAC train with the task's preset; on the
+cart-pole, Brax PPO and Brax SAC train with MuJoCo Playground's CartpoleBalance settings (PPO resized for a CPU
+when no GPU is present, as Playground's 2048-env PPO does not reach its first evaluation within 25 minutes on
+a 2-core CPU). They run one after the other in one process on one machine; each stops at its first evaluation that
 meets the goal, or at the time limit. Seconds include JIT (with the persistent compilation cache warm or
 cold alike for all) and evaluation time. The ratios divide our seconds by the faster Brax baseline's.
 """
@@ -17,15 +17,17 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import jax
 
 from policies.train_config import merge, resolve_train_config
 from policies.trainer import EvalPoint, Trainer
+from sim.errors import ConfigError
+from sim.task_goal import LearningGoal
 from sim2real.baselines.brax_agents import EvalPoint as BraxEvalPoint
 from sim2real.baselines.brax_agents import brax_settings, task_settings, train_brax
-from tasks.registry import make_env
+from tasks.registry import get_task, make_env
 
 CONTENDERS = ("fasttd3", "fastsac", "brax_ppo", "brax_sac")
 """Every learner the bench can run."""
@@ -36,17 +38,8 @@ TRACKING_CONTENDERS = (*OURS, "brax_ppo")
 
 
 @dataclass(frozen=True)
-class LearnGoal:
-    """What counts as learned: an eval metric at or above a threshold, perhaps with no falls."""
-
-    metric: Literal["return", "tracking"]
-    """``return``: mean eval return; ``tracking``: mean per-step ``tracking_lin_vel`` reward (at most 1)."""
-    threshold: float
-    """The value to reach."""
-    no_falls: bool = False
-    """Also require every eval episode to run to its time limit."""
-    time_limit_s: float = 900.0
-    """Default wall-clock limit per learner (``--time-limit-s`` replaces it)."""
+class LearnGoal(LearningGoal):
+    """A task's learning goal, judged on our evaluations and on Brax's."""
 
     def value(self, point: EvalPoint) -> float:
         """The metric of one evaluation."""
@@ -69,17 +62,19 @@ class LearnGoal:
         return f"eval {self.metric} >= {self.threshold:g}" + (" with no falls" if self.no_falls else "")
 
 
-TASK_GOALS: dict[str, LearnGoal] = {
-    "quadruped_joystick_flat": LearnGoal("tracking", 0.8, no_falls=True, time_limit_s=3600.0),
-    "humanoid_joystick_flat": LearnGoal("tracking", 0.8, no_falls=True, time_limit_s=3600.0),
-}
-"""Goals of the tasks that have one besides an eval return: 0.8 tracking with no falls, within an hour on a CPU
-(issue 7's GPU targets are 5 and 10 minutes on an H100)."""
-
-
 def goal_for(task: str, threshold: float | None) -> LearnGoal:
-    """The task's goal, its threshold replaced by ``threshold`` when given (default return goal: 900)."""
-    goal = TASK_GOALS.get(task, LearnGoal("return", 900.0))
+    """The goal ``task``'s spec declares, its threshold replaced by ``threshold`` when given.
+
+    A task that declares none is judged on its eval return, which ``threshold`` must then give; without it, a
+    one-line :class:`ConfigError` on ``--task``.
+    """
+    declared = get_task(task).goal.learning
+    if declared is None:
+        if threshold is None:
+            message = "declares no learning goal; bench it with --threshold (an eval return) or drop --until-goal"
+            raise ConfigError.single("--task", task, message)
+        return LearnGoal("return", threshold)
+    goal = LearnGoal(**asdict(declared))
     return goal if threshold is None else dataclasses.replace(goal, threshold=threshold)
 
 

@@ -2,10 +2,11 @@
 
 The contract names the robot, its joints in policy order with default pose, action scale and bounds and
 PD gains, the control period, the ordered observation terms (see ``sim.observation`` for their formulas)
-and the command ranges, plus where the policy came from (task, algorithm, config hash, git sha) and,
-from schema 2 on, the robot files it was exported with (:class:`~sim2real.runtime.origin.PolicyOrigin`).
+and the command (its kind and ranges), plus where the policy came from (task, algorithm, config hash, git sha)
+and, from schema 2 on, the robot files it was exported with (:class:`~sim2real.runtime.origin.PolicyOrigin`).
 Consumers check it against the robot YAML with :meth:`PolicyContract.mismatches` and refuse to run on any
-mismatch. Schema 1 contracts (no robot files) still load.
+mismatch. Schema 1 contracts (no robot files) and schemas 1-2 (no command kind: it is read from the command's
+observation term) still load.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from sim2real.runtime.robot_spec import RobotSpec
 
 CONTRACT_KEY = "sim2real.policy_contract"
 """The ``metadata_props`` key that holds the contract JSON."""
-SCHEMA_VERSION = 2
-"""Version of the contract layout this runtime writes (2 added ``origin``)."""
-READABLE_SCHEMAS = (1, 2)
+SCHEMA_VERSION = 3
+"""Version of the contract layout this runtime writes (2 added ``origin``, 3 the command's ``kind``)."""
+READABLE_SCHEMAS = (1, 2, 3)
 """Contract layouts this runtime reads."""
 INPUT_NAME, OUTPUT_NAME = "obs", "action"
 """Names of the ONNX graph's input and output."""
@@ -41,6 +42,8 @@ _FIXED_SIZES = {
 _JOINT_SIZES = {"joint_pos": 1, "joint_pos_rel": 1, "joint_cos_sin": 2, "joint_vel": 1}
 TERM_KINDS = (*_JOINT_SIZES, *_FIXED_SIZES, "last_action")
 """Every observation kind this runtime can build."""
+COMMAND_OBSERVATIONS = {"velocity": "velocity_command", "target_position": "position_command"}
+"""Command kind -> the observation kind that feeds it to the policy."""
 _FIX = "re-export the policy for this robot (sim2real export) or use the robot it was trained for"
 SHOWN_MISMATCHES = 3
 """How many differences a refusal lists before counting the rest."""
@@ -83,6 +86,8 @@ class ObservationTermSpec:
 class CommandRanges:
     """The commands the policy was trained on: a velocity (vx, vy, yaw_rate) or a target position (x, y, z)."""
 
+    kind: str
+    """What the command is (one of :data:`COMMAND_OBSERVATIONS`): the task's declared command kind."""
     names: tuple[str, ...]
     """Command entries, e.g. ``vx, vy, yaw_rate``."""
     low: tuple[float, ...]
@@ -175,7 +180,7 @@ class PolicyContract:
                 **{
                     **data,
                     "observation": terms,
-                    "commands": None if commands is None else CommandRanges(**_tuples(commands)),
+                    "commands": None if commands is None else _command_ranges(commands, terms),
                     "origin": None if origin is None else PolicyOrigin.from_dict(origin),
                     **_tuples({k: data[k] for k in (*_PER_JOINT, "joint_names")}),
                 }
@@ -211,6 +216,12 @@ class PolicyContract:
         total = sum(t.size for t in self.observation)
         if total != self.observation_size:
             return f"observation terms add up to {total} entries, observation_size says {self.observation_size}"
+        if self.commands is not None:
+            fed_by = COMMAND_OBSERVATIONS.get(self.commands.kind)
+            if fed_by is None:
+                return f"command kind {self.commands.kind!r} is not one of {', '.join(COMMAND_OBSERVATIONS)}"
+            if all(term.kind != fed_by for term in self.observation):
+                return f"the {self.commands.kind} command has no {fed_by} observation term"
         return None
 
     def mismatches(self, robot: RobotSpec) -> list[str]:
@@ -265,6 +276,15 @@ _PER_JOINT = ("default_pose", "action_scale", "action_low", "action_high", "kp",
 def _tuples(data: dict[str, Any]) -> dict[str, Any]:
     """Lists to tuples (JSON has no tuples)."""
     return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+
+
+def _command_ranges(data: dict[str, Any], terms: tuple[ObservationTermSpec, ...]) -> CommandRanges:
+    """The command from its JSON form; schemas 1-2 name no kind, so it is the one the observation feeds."""
+    if "kind" not in data:
+        observed = {term.kind for term in terms}
+        fed = [kind for kind, fed_by in COMMAND_OBSERVATIONS.items() if fed_by in observed]
+        data = {**data, "kind": fed[0] if fed else "unknown"}
+    return CommandRanges(**_tuples(data))
 
 
 def _per_joint_differences(name: str, ours: np.ndarray, theirs: np.ndarray, joints: list[str]) -> list[str]:

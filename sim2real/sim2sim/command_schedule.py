@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.commands import COMMAND_NAMES
 from sim.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sim.env import MjxEnv
 
 FLAG = "--command-schedule"
 """The command-line flag that names a schedule (errors name it)."""
@@ -54,10 +58,10 @@ class CommandSchedule:
                 return np.array(segment.command, dtype=np.float64)
         return np.zeros(len(COMMAND_NAMES))
 
-    def check_fits(self, ranges: dict[str, tuple[float, float]] | None, task: str) -> None:
+    def check_fits(self, env: MjxEnv, task: str) -> None:
         """Refuse (one line) a task without a velocity command, or a segment outside the task's command ranges."""
-        ranges = ranges or {}
-        if list(ranges) != list(COMMAND_NAMES):
+        ranges = env.command_ranges() or {}
+        if env.GOAL.command != "velocity":
             raise ConfigError.single(FLAG, self.text, f"task {task} takes no velocity command (vx, vy, yaw_rate)")
         for number, segment in enumerate(self.segments, start=1):
             for name, value in zip(COMMAND_NAMES, segment.command, strict=True):

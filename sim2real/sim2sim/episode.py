@@ -20,12 +20,10 @@ import jax
 import numpy as np
 from brax.envs.base import State
 
-from sim.commands import COMMAND_NAMES
 from sim2real.runtime.controller import Controller
 from sim2real.sim2sim.command_schedule import CommandSchedule
 from sim2real.sim2sim.mujoco_robot import MujocoRobot
 from sim2real.sim2sim.scoring import TaskScorer
-from tasks.legged import TRACKING_TERMS
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ class RuntimeStep:
     measured: np.ndarray | None
     """Measured base ``(vx, vy, yaw rate)`` in the base frame after the step, for velocity-commanded tasks."""
     tracking: list[float] | None
-    """The task's velocity-tracking reward terms for the step (unweighted, each at most 1), when it has them."""
+    """The task's tracking reward terms for the step (unweighted, each at most 1), when it has them."""
 
 
 class RuntimeEpisode:
@@ -73,8 +71,9 @@ class RuntimeEpisode:
         self.scripted = schedule is not None or not pushes
         """Whether the state is rewritten before every step (the schedule's command, pushes dropped)."""
         self._zero_action = np.zeros(scorer.env.action_size)
-        self.velocity_commanded = list(scorer.env.command_ranges() or {}) == list(COMMAND_NAMES)
-        self.tracking_terms = [f"reward/{name}" for name in TRACKING_TERMS]
+        goal = scorer.env.GOAL
+        self.velocity_commanded = goal.command == "velocity"
+        self.tracking_terms = [f"reward/{name}" for name in goal.tracking_terms]
 
     def start(self, key: jax.Array) -> None:
         """Draw an episode with the task's ``reset`` (state, randomization, command) and place the robot in it."""

@@ -29,7 +29,6 @@ from sim2real.sim2sim.episode import RuntimeEpisode
 from sim2real.sim2sim.mujoco_robot import MujocoRobot, SensorNoise
 from sim2real.sim2sim.scoring import TaskScorer
 from sim2real.sim2sim.task_fit import task_mismatches
-from tasks.legged import TRACKING_TERMS
 
 
 @dataclass(frozen=True)
@@ -230,9 +229,9 @@ def mjx_episodes(env: MjxEnv, runner: PolicyRunner, episodes: int, seed: int) ->
     return Evaluator(BatchedEnv(env, episodes), torch.device("cpu")).episodes(act, jax.random.PRNGKey(seed))
 
 
-def tracking_of(result: Episodes) -> np.ndarray | None:
-    """Per episode, the mean per step of the tracking terms, summed; None when the task has none."""
-    terms = [result.term_means[name] for name in TRACKING_TERMS if name in result.term_means]
+def tracking_of(result: Episodes, tracking_terms: tuple[str, ...]) -> np.ndarray | None:
+    """Per episode, the mean per step of the task's tracking terms, summed; None when the task has none."""
+    terms = [result.term_means[name] for name in tracking_terms if name in result.term_means]
     return np.sum(terms, axis=0) if terms else None
 
 
@@ -251,4 +250,5 @@ def run_sim2sim(policy: Path, env: MjxEnv, task: str, settings: Sim2SimSettings)
         outcomes.append(outcome)
         timings += durations
     mjx = mjx_episodes(env, runner, settings.episodes, settings.seed)
-    return Sim2SimReport(str(policy), task, settings, outcomes, mjx.returns, np.asarray(timings), tracking_of(mjx))
+    tracking = tracking_of(mjx, env.GOAL.tracking_terms)
+    return Sim2SimReport(str(policy), task, settings, outcomes, mjx.returns, np.asarray(timings), tracking)

@@ -135,7 +135,7 @@ class RuntimeSource:
         self.num_envs, self.seed = num_envs, seed
         self.model, self.base_body, self.control_dt = env.mj_model, env.robot.config.base_body, env.dt
         if schedule is not None:
-            schedule.check_fits(env.command_ranges(), task)
+            schedule.check_fits(env, task)
         spec = RobotSpec.from_mapping(env.robot.config.model_dump(), str(env.robot.yaml_path))
         scorer = TaskScorer(env)
         runners = [PolicyRunner(policy, spec) for _ in range(num_envs)]  # refuses a contract unfit for the robot

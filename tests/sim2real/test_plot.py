@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 from matplotlib.colors import to_rgb
 from matplotlib.image import imread
 from torch.utils.tensorboard import SummaryWriter
@@ -76,13 +77,13 @@ def test_a_brax_run_with_only_eval_tags_draws_only_the_return_panels(tmp_path):
     assert imread(plot.out).shape[:2] == (440, 1100)
 
 
-def test_a_joystick_run_draws_its_eval_tracking_and_eval_episode_length(tmp_path):
+@pytest.mark.parametrize(("task", "term"), [("quadruped_joystick_flat", "tracking_lin_vel"), ("arm_reach", "reach")])
+def test_a_run_draws_the_tracking_term_its_task_declares_and_eval_episode_length(tmp_path, task, term):
     run_dir = tmp_path / "ppo"
-    goal = {
-        "eval_terms/tracking_lin_vel": [(s, s / 1000) for s in STEPS],
-        "eval/episode_length": [(s, 900.0) for s in STEPS],
-    }
+    goal = {f"eval_terms/{term}": [(s, s / 1000) for s in STEPS], "eval/episode_length": [(s, 900.0) for s in STEPS]}
     write_scalars(run_dir, {**eval_curves(), **goal})
+    assert plot_runs([run_dir], tmp_path / "bare.png").panels == (*RETURN_PANELS, "Eval episode length")
+    (run_dir / "config.yaml").write_text(f"task: {task}\n")
     plot = plot_runs([run_dir], tmp_path / "curves.png")
     assert plot.panels == (*RETURN_PANELS, "Eval tracking vs env steps", "Eval episode length")
 

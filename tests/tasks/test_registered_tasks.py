@@ -5,6 +5,8 @@ Each task is compiled as one jitted rollout (reset, then ``STEPS`` batched steps
 per task keeps this affordable (the legged tasks take 20-50 s each to compile on a 2-core CPU).
 """
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -14,7 +16,8 @@ from brax.envs.wrappers import training
 
 from sim.batched import BatchedEnv
 from sim.env import MjxEnv
-from tasks.registry import get_task, make_env, task_names
+from sim.task_goal import LearningGoal, TaskGoal
+from tasks.registry import get_task, make_env, register, task_names
 
 NUM_ENVS = 3
 EPISODE = 6
@@ -73,6 +76,7 @@ def test_every_task_resets_and_steps_under_jit_with_its_declared_shapes_and_fini
     assert all(np.isfinite(value).all() for value in trace["metrics"].values())
     weights = getattr(env.config, "reward_weights", None)
     assert trace["metrics"] and (weights is None or set(trace["metrics"]) == {f"reward/{n}" for n in weights})
+    assert set(trace["metrics"]) <= {f"reward/{n}" for n in type(env).reward_terms()}
 
 
 def survivors(trace) -> np.ndarray:
@@ -144,3 +148,17 @@ def test_every_shipped_task_is_registered():
         "quadruped_joystick_flat",
         "quadruped_joystick_rough",
     ]
+
+
+@pytest.mark.parametrize(
+    ("goal", "refusal"),
+    [
+        (TaskGoal(tracking_terms=("moonwalk",)), "tracks moonwalk, not among its reward terms"),
+        (TaskGoal(learning=LearningGoal("tracking", 0.8)), "has a tracking goal but no tracking terms"),
+    ],
+)
+def test_a_goal_naming_terms_the_task_lacks_is_refused_at_registration(goal, refusal):
+    spec = get_task("cartpole_balance")
+    env_class = type("Declared", (spec.env_class,), {"GOAL": goal})
+    with pytest.raises(ValueError, match=refusal):
+        register(dataclasses.replace(spec, name="declared", env_class=env_class))
