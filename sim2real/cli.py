@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import tyro
 
 from sim.errors import ConfigError
+from sim2real.flag_errors import FlagError, parse_flags
 from sim2real.runtime.errors import RefusalError
 
 if TYPE_CHECKING:
@@ -845,9 +846,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     cls, handler = COMMANDS[name]
     try:
-        cmd = tyro.cli(cls, args=rest, prog=f"sim2real {name}", console_outputs=True)
+        cmd = parse_flags(cls, rest, f"sim2real {name}")
     except SystemExit as exc:
         return int(exc.code or 0)
+    except FlagError as exc:
+        print(exc, file=sys.stderr)
+        return exc.code
     try:
         return handler(cmd)
     except ConfigError as exc:

@@ -5,6 +5,7 @@ import pytest
 from sim.assets import shipped_robot_names
 from sim.robot import load_robot
 from sim2real.cli import main
+from tests.cli_runner import in_process, one_line_error
 
 
 def _json_tail(out):
@@ -144,3 +145,19 @@ def test_bench_learn_refuses_brax_on_a_task_judged_by_tracking(capsys):
     assert main(["bench", "learn", "--task", "quadruped_joystick_flat", "--only", "fastsac", "brax_sac"]) == 2
     err = capsys.readouterr().err.strip()
     assert "brax_sac" in err and "tracking >= 0.8" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "culprit"),
+    [
+        (["train", "--eval-every", "5"], "--eval-every"),
+        (["train", "--num-envs", "abc"], "--num-envs"),
+        (["export"], "PATH"),
+        (["sim2sim", "--policy"], "--policy"),
+    ],
+)
+def test_a_bad_flag_is_refused_in_one_line_naming_it_and_the_help(argv, culprit, capsys):
+    result = in_process(capsys, *argv)
+    line = one_line_error(result)
+    assert result.returncode == 2 and culprit in line, line
+    assert line.startswith(f"sim2real {argv[0]}: ") and line.endswith(f"run sim2real {argv[0]} --help"), line
