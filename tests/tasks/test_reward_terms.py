@@ -164,7 +164,7 @@ def test_arm_reach_terms_are_one_on_the_target_and_fall_with_distance():
     assert float(arm_reach.reach(jnp.array(0.0))) == 1.0
     assert float(arm_reach.reach_precise(jnp.array(0.0))) == 1.0
     assert float(arm_reach.reach(jnp.array(0.1))) == pytest.approx(1 - math.tanh(1.0))
-    assert float(arm_reach.reach_precise(jnp.array(0.1))) < 1e-8
+    assert float(arm_reach.reach_precise(jnp.array(0.1))) < 1e-6  # 1 - tanh(10): 0 to float32 precision (a few ulps)
     distances = jnp.linspace(0.0, 0.5, 11)
     assert (np.diff(np.asarray(arm_reach.reach(distances))) < 0).all()
 
