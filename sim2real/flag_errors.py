@@ -50,7 +50,9 @@ def parse_flags(cls: type[T], args: list[str], prog: str) -> T:
     captured = io.StringIO()
     try:
         with contextlib.redirect_stderr(captured):
-            return tyro.cli(cls, args=args, prog=prog, console_outputs=True)
+            parsed = tyro.cli(cls, args=args, prog=prog, console_outputs=True)
+        sys.stderr.write(captured.getvalue())  # warnings of a successful parse still reach the user
+        return parsed
     except SystemExit as exc:
         code = int(exc.code or 0)
         if code == 0:
