@@ -47,9 +47,11 @@ def find_ground(model: mujoco.MjModel) -> int | None:
 def add_floor(spec: mujoco.MjSpec) -> mujoco.MjsGeom:
     """Add the project's ground: an infinite worldbody plane at z = 0 named ``floor`` (contype 0, conaffinity 1).
 
-    Its contact settings are MuJoCo's defaults (condim 3, friction 1), whatever the MJCF's default class says.
+    Its contact settings are MuJoCo's defaults (condim 3, friction 1), whatever the MJCF's default class says;
+    it looks like the shipped robots' floor (a 1 m checker), so motion over it shows in videos.
     """
     floor = spec.worldbody.add_geom()
+    floor.material = _floor_material(spec)
     floor.name = FLOOR_GEOM
     floor.type = mujoco.mjtGeom.mjGEOM_PLANE
     floor.size = [0.0, 0.0, 0.05]
@@ -58,6 +60,26 @@ def add_floor(spec: mujoco.MjSpec) -> mujoco.MjsGeom:
     floor.friction = [1.0, 0.005, 0.0001]
     floor.solref, floor.solimp, floor.solmix = [0.02, 1.0], [0.9, 0.95, 0.001, 0.5, 2.0], 1.0
     return floor
+
+
+FLOOR_MATERIAL = "sim2real_floor"
+"""Name of the added floor's material (and of its checker texture)."""
+
+
+def _floor_material(spec: mujoco.MjSpec) -> str:
+    """Add the checker texture and material of the added floor (those of the shipped robots' floor); its name."""
+    texture = spec.add_texture()
+    texture.name = FLOOR_MATERIAL
+    texture.type = mujoco.mjtTexture.mjTEXTURE_2D
+    texture.builtin = mujoco.mjtBuiltin.mjBUILTIN_CHECKER
+    texture.width = texture.height = 512
+    texture.rgb1, texture.rgb2 = [0.25, 0.3, 0.35], [0.15, 0.2, 0.25]
+    texture.mark, texture.markrgb = mujoco.mjtMark.mjMARK_EDGE, [0.35, 0.4, 0.45]
+    material = spec.add_material()
+    material.name = FLOOR_MATERIAL
+    material.textures[mujoco.mjtTextureRole.mjTEXROLE_RGB] = FLOOR_MATERIAL
+    material.texrepeat, material.texuniform, material.reflectance = [1.0, 1.0], True, 0.1
+    return FLOOR_MATERIAL
 
 
 def has_free_base(model: mujoco.MjModel) -> bool:
