@@ -11,13 +11,13 @@ TORCH := torch==2.13.0
 
 .PHONY: test test-slow demo lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml runtime/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "error: $(PYTHON) is older than Python 3.11; run with PYTHON=python3.11"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e ".[dev,menagerie,ros]"
+	$(BIN)/python -m pip install --quiet -e ./runtime -e ".[dev,menagerie,ros]"
 	@touch $(STAMP)
 
 # Two pytest workers: most of the suite's time is XLA compiling one module at a time on one core.

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from policies import c51
+from policies.deployed import DeployedPolicy
 from policies.distributed import SINGLE, Ranks
 from policies.learner_config import LearnerConfig
 from policies.mirror import MirrorMap
@@ -44,6 +45,15 @@ class AgentSpec:
     """Run the networks under bfloat16 autocast (CUDA only)."""
     ranks: Ranks = SINGLE
     """The ranks the agent trains with: gradients and normalizer statistics are pooled over them."""
+
+
+POLICY_MODULES = ("actor", "obs_normalizer")
+"""The agent's modules a deployed policy is made of; their state is a checkpoint's policy archive."""
+
+
+def policy_state(modules: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The entries of an agent's state dict a deployed policy needs: the actor's and the observation normalizer's."""
+    return {name: value for name, value in modules.items() if name.split(".", 1)[0] in POLICY_MODULES}
 
 
 def make_adamw(params: Any, config: LearnerConfig) -> torch.optim.AdamW:
@@ -148,6 +158,11 @@ class OffPolicyAgent(nn.Module):
         """Normalize actor observations only (identity when normalization is off)."""
         return self.obs_normalizer(obs) if self.config.normalize_obs else obs
 
+    def deployable(self) -> DeployedPolicy:
+        """The policy as deployed: raw observation -> bounded action, normalizer and action bounds folded in."""
+        normalize = self.obs_normalizer.frozen() if self.config.normalize_obs else nn.Identity()
+        return DeployedPolicy(normalize, self.actor)
+
     def compile_losses(self) -> None:
         """Wrap the algorithm's loss functions (named in ``LOSSES``) with ``torch.compile``."""
         for name in self.LOSSES:
@@ -242,6 +257,13 @@ class OffPolicyAgent(nn.Module):
         """Restore :meth:`exploration_state`."""
         for name in self.EXPLORATION:
             getattr(self, name).copy_(state[name])
+
+    def load_policy_state(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore the actor and the observation normalizer from :func:`policy_state` (every entry, every shape)."""
+        for module in POLICY_MODULES:
+            prefix = f"{module}."
+            own = {name.removeprefix(prefix): value for name, value in state.items() if name.startswith(prefix)}
+            getattr(self, module).load_state_dict(own)
 
     def load_training_state(self, state: dict[str, Any]) -> None:
         """Restore :meth:`training_state`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -19,6 +20,18 @@ def to_torch(x: jax.Array, device: torch.device) -> torch.Tensor:
 def to_jax(x: torch.Tensor) -> jax.Array:
     """A JAX view of a torch tensor through DLPack (contiguous first)."""
     return jnp.from_dlpack(x.detach().contiguous())
+
+
+def on_jax_arrays(
+    policy: Callable[[torch.Tensor], torch.Tensor], device: torch.device
+) -> Callable[[jax.Array], jax.Array]:
+    """A torch policy as one on JAX arrays (what :class:`sim.evaluation.Evaluator` plays), through DLPack views."""
+
+    def act(obs: jax.Array) -> jax.Array:
+        with torch.no_grad():
+            return to_jax(policy(to_torch(obs, device)))
+
+    return act
 
 
 def pack_tree(tree: Any) -> list[dict[str, Any]]:

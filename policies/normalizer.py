@@ -57,3 +57,21 @@ class RunningNormalizer(nn.Module):
         std = (self.var + self.eps).sqrt()
         normalized = (x - self.mean.to(x.dtype)) / std.to(x.dtype)
         return normalized.clamp(-self.clip, self.clip)
+
+    def frozen(self) -> FrozenNormalizer:
+        """What :meth:`forward` computes now, as float32 constants (the deployed policy's normalization)."""
+        return FrozenNormalizer(self.mean, (self.var + self.eps).sqrt(), self.clip)
+
+
+class FrozenNormalizer(nn.Module):
+    """``clamp((x - mean) / std, -clip, clip)`` with fixed float32 statistics."""
+
+    def __init__(self, mean: torch.Tensor, std: torch.Tensor, clip: float) -> None:
+        super().__init__()
+        self.clip = clip
+        self.register_buffer("mean", mean.detach().float().cpu().clone())
+        self.register_buffer("std", std.detach().float().cpu().clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalize ``x``, clipped."""
+        return ((x - self.mean) / self.std).clamp(-self.clip, self.clip)

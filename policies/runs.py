@@ -1,7 +1,8 @@
-"""Run folders: starting a run, resuming one (refusing a changed recipe), loading its trained agent.
+"""Run folders: starting a run, resuming one (refusing a changed recipe), loading its trained policy.
 
 A run folder holds ``config.yaml`` (the full resolved recipe and the git commit), ``checkpoint.pt`` (the
-latest checkpoint, see :mod:`policies.checkpoint`) and TensorBoard event files.
+latest checkpoint, see :mod:`policies.checkpoint`) and TensorBoard event files. A checkpoint's policy
+archive is :func:`policy_section` of its training state: what export, evaluation and rollouts read.
 """
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ from typing import Any
 import torch
 import yaml
 
-from policies.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from policies.agent import policy_state
+from policies.checkpoint import CHECKPOINT_NAME, load_checkpoint, load_policy
 from policies.provenance import git_sha
 from policies.train_config import TrainConfig, config_differences
-from sim.errors import ConfigError
-from sim.yaml_io import parse_model
+from sim2real_runtime.errors import ConfigError
+from sim2real_runtime.yaml_io import parse_model
 
 CONFIG_NAME = "config.yaml"
 """The resolved recipe's file name inside a run folder."""
+PROVENANCE = ("config", "git_sha", "env_steps", "elapsed_s", "command", "device")
+"""Training-state entries a policy carries along: its recipe and where, when and how it was trained."""
 
 
 def write_run_config(run_dir: Path, config: TrainConfig) -> None:
@@ -44,11 +48,36 @@ def start_run(run_dir: Path, config: TrainConfig) -> None:
     write_run_config(run_dir, config)
 
 
-def load_run(run_dir: Path, device: torch.device | str = "cpu") -> dict[str, Any]:
-    """The latest checkpoint's payload (one-line errors for a missing folder or a damaged file)."""
+def _check_run_dir(run_dir: Path) -> None:
+    """Refuse in one line a run folder that is not there."""
     if not run_dir.is_dir():
         raise ConfigError.single(run_dir, "-", "no such run folder; pass the --run-dir a training run wrote")
+
+
+def load_run(run_dir: Path, device: torch.device | str = "cpu") -> dict[str, Any]:
+    """The latest checkpoint's training state (one-line errors for a missing folder or a damaged file)."""
+    _check_run_dir(run_dir)
     return load_checkpoint(run_dir / CHECKPOINT_NAME, device)
+
+
+def policy_section(payload: dict[str, Any]) -> dict[str, Any]:
+    """The policy archive of a training state: its :data:`PROVENANCE` and, as ``policy``, its actor and normalizer.
+
+    ``policy`` is :func:`policies.agent.policy_state` of the agent's modules.
+    """
+    carried = {key: payload[key] for key in PROVENANCE if key in payload}
+    return {**carried, "policy": policy_state(payload["agent"]["modules"])}
+
+
+def load_run_policy(run_dir: Path, device: torch.device | str = "cpu") -> dict[str, Any]:
+    """The latest checkpoint's :func:`policy_section`, read without its replay buffer, optimizers or env state.
+
+    A format-1 checkpoint has no policy archive: its whole training state is read and the policy cut out.
+    """
+    _check_run_dir(run_dir)
+    path = run_dir / CHECKPOINT_NAME
+    policy = load_policy(path, device)
+    return policy_section(load_checkpoint(path, device)) if policy is None else policy
 
 
 def saved_config(run_dir: Path, payload: dict[str, Any]) -> TrainConfig:

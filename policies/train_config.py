@@ -17,8 +17,8 @@ from policies.fast_sac import FastSACConfig
 from policies.fast_td3 import FastTD3Config
 from policies.presets import PresetDevice, preset_for
 from sim.assets import resolve_robot_reference
-from sim.errors import ConfigError
-from sim.yaml_io import parse_model, read_yaml_mapping
+from sim2real_runtime.errors import ConfigError
+from sim2real_runtime.yaml_io import parse_model, read_yaml_mapping
 
 LEARNERS = ("fasttd3", "fastsac")
 """Algorithms trained by :mod:`policies.trainer`."""

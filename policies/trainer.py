@@ -37,18 +37,18 @@ from policies.action_bounds import joint_limit_bounds
 from policies.agent import AgentSpec, OffPolicyAgent
 from policies.checkpoint import CHECKPOINT_NAME, save_checkpoint
 from policies.distributed import SINGLE, Ranks
-from policies.env_bridge import pack_tree, to_jax, to_torch, unpack_tree
-from policies.evaluation import Evaluator
+from policies.env_bridge import on_jax_arrays, pack_tree, to_jax, to_torch, unpack_tree
 from policies.fast_sac import FastSAC
 from policies.fast_td3 import FastTD3
 from policies.mirror import MirrorMap, SignedPermutation
 from policies.progress import ProgressLog, status_line
 from policies.provenance import git_sha
 from policies.replay import ReplayBuffer
-from policies.runs import resume_command
+from policies.runs import policy_section, resume_command
 from policies.train_config import TrainConfig
 from sim.batched import BatchedEnv
 from sim.env import MjxEnv
+from sim.evaluation import Evaluator
 from tasks.registry import make_env, make_evaluation_env
 
 AGENTS: dict[str, type[OffPolicyAgent]] = {"fasttd3": FastTD3, "fastsac": FastSAC}
@@ -184,7 +184,7 @@ class Trainer:
         self.reset_fn = jax.jit(self.batched.reset)
         self.step_fn = jax.jit(self.batched.step)
         self.evaluator = (
-            Evaluator(BatchedEnv(make_evaluation_env(config.task, config.env), config.eval_envs), self.device)
+            Evaluator(BatchedEnv(make_evaluation_env(config.task, config.env), config.eval_envs))
             if ranks.is_main
             else None
         )
@@ -410,7 +410,8 @@ class Trainer:
             self._progress(f"evaluating: step {step} of {episodes_of}")
 
         with self.timer.phase("evaluation"):
-            episodes = self.evaluator.episodes(self.agent.act, self.evaluator_rng(self.iteration), report)
+            policy = on_jax_arrays(self.agent.act, self.device)
+            episodes = self.evaluator.episodes(policy, self.evaluator_rng(self.iteration), report)
         returns = episodes.returns
         metric = self.env.GOAL.tracking_metric
         tracking = None if metric is None else episodes.term_means.get(metric)
@@ -433,7 +434,7 @@ class Trainer:
 
     # ---- checkpoints --------------------------------------------------------------------------------
     def save(self) -> Path:
-        """Write the whole training state to ``run_dir/checkpoint.pt`` atomically.
+        """Write the whole training state, and ahead of it the policy alone, to ``run_dir/checkpoint.pt`` atomically.
 
         Every rank calls this at the same iteration: each hands rank 0 its own envs, buffer and random state
         (``peer_ranks`` holds ranks 1..N-1), and rank 0 writes the one file.
@@ -456,7 +457,7 @@ class Trainer:
             **shards[0],
             "peer_ranks": shards[1:],
         }
-        save_checkpoint(self.checkpoint_path, payload)
+        save_checkpoint(self.checkpoint_path, payload, policy=policy_section(payload))
         self.saved_env_steps = self.env_steps
         return self.checkpoint_path
 

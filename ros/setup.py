@@ -1,4 +1,9 @@
-"""colcon (ament_python) build of the ROS 2 package; the runtime comes from ``pip install sim2real-stack``."""
+"""colcon (ament_python) build of the ROS 2 package; the runtime comes from ``pip install ./runtime``.
+
+The bridge needs that distribution (``sim2real-runtime``: numpy, onnxruntime, PyYAML, pydantic) and the ROS
+packages of package.xml, nothing else. The emulator node ``mujoco_robot`` is a simulator: it runs where the
+whole stack is installed (``pip install -e ./runtime -e .``), and says so in one line where it is not.
+"""
 
 from glob import glob
 
@@ -16,7 +21,7 @@ setup(
         (f"share/{PACKAGE}/launch", glob("launch/*.launch.py")),
         (f"share/{PACKAGE}/config", glob("config/*.yaml")),
     ],
-    install_requires=["setuptools"],
+    install_requires=["setuptools", "sim2real-runtime"],
     zip_safe=True,
     description="policy_bridge and mujoco_robot nodes of the sim2real stack",
     license="Apache-2.0",

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from pydantic import BaseModel, Field, field_validator
 
 from sim.randomization import UniformRange
-from sim.yaml_io import FILE_MODEL_CONFIG, LIST_AS_TUPLE
+from sim2real_runtime.yaml_io import FILE_MODEL_CONFIG, LIST_AS_TUPLE
 
 COMMAND_NAMES = ("vx", "vy", "yaw_rate")
 """Entries of a velocity command, in order."""

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from sim.mjx_import import mjx
 from sim.randomization import UniformRange
 from sim.robot import Robot
-from sim.yaml_io import FILE_MODEL_CONFIG
+from sim2real_runtime.yaml_io import FILE_MODEL_CONFIG
 
 
 class DynamicsRandomization(BaseModel):

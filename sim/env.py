@@ -25,7 +25,6 @@ from brax.envs.base import Env, State
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from sim import delay
-from sim.errors import Problem
 from sim.mjx_import import mjx
 from sim.mjx_limits import to_mjx
 from sim.noise import add_uniform_noise
@@ -33,7 +32,8 @@ from sim.observation import ObservationLayout, ObservationTerm
 from sim.randomization import sample_uniform_params
 from sim.robot import Robot
 from sim.task_goal import TaskGoal
-from sim.yaml_io import FILE_MODEL_CONFIG
+from sim2real_runtime.errors import Problem
+from sim2real_runtime.yaml_io import FILE_MODEL_CONFIG
 
 Observation = dict[str, jax.Array]
 """An observation: ``{"actor": ..., "critic": ...}``."""
@@ -53,7 +53,7 @@ class EnvConfig(BaseModel):
         "file); default: the task's own robot.",
     )
     sim_dt: float = Field(gt=0.0, description="Physics step in seconds (replaces the MJCF timestep).")
-    ctrl_dt: float = Field(gt=0.0, description="Control period in seconds; a whole multiple of sim_dt.")
+    control_dt: float = Field(gt=0.0, description="Control period in seconds; a whole multiple of sim_dt.")
     episode_length: int = Field(gt=0, description="Control steps per episode; reaching it truncates.")
     action_delay_steps: int = Field(
         0, ge=0, le=20, description="Largest action delay in control steps; each episode draws U{0..k}."
@@ -64,15 +64,15 @@ class EnvConfig(BaseModel):
         "package, as mujoco-mjx[warp] installs it, and a CUDA GPU to be worth it).",
     )
 
-    @field_validator("ctrl_dt")
+    @field_validator("control_dt")
     @classmethod
-    def _ctrl_multiple_of_sim(cls, ctrl_dt: float, info: ValidationInfo) -> float:
+    def _control_multiple_of_sim(cls, control_dt: float, info: ValidationInfo) -> float:
         sim_dt = info.data.get("sim_dt")
         if sim_dt is not None:
-            ratio = ctrl_dt / sim_dt
+            ratio = control_dt / sim_dt
             if ratio < 1 - 1e-9 or abs(ratio - round(ratio)) > 1e-6:
-                raise ValueError(f"{ctrl_dt} is not a whole multiple of sim_dt {sim_dt}; make it one")
-        return ctrl_dt
+                raise ValueError(f"{control_dt} is not a whole multiple of sim_dt {sim_dt}; make it one")
+        return control_dt
 
 
 def unknown_reward_terms(source: str, weights: Mapping[str, float], known: Iterable[str]) -> list[Problem]:
@@ -105,7 +105,7 @@ class MjxEnv(Env):
         mj_model.opt.timestep = config.sim_dt
         self.mj_model = mj_model
         self.mjx_model, self._blank_data = to_mjx(mj_model, config.mjx_impl, robot.mjcf_path)
-        self.n_substeps = round(config.ctrl_dt / config.sim_dt)
+        self.n_substeps = round(config.control_dt / config.sim_dt)
         self.actor_layout = ObservationLayout(self.actor_terms(), robot, mj_model)
         self._noise_scale = self.actor_layout.noise_scale()
 
@@ -216,7 +216,7 @@ class MjxEnv(Env):
     @property
     def dt(self) -> float:
         """Control period in seconds."""
-        return self.config.ctrl_dt
+        return self.config.control_dt
 
     def reset(self, rng: jax.Array, curriculum: dict[str, jax.Array] | None = None) -> State:
         """Start an episode: new initial state, new randomization parameters, new delay.

@@ -13,7 +13,7 @@ import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sim.errors import ConfigError
+from sim2real_runtime.errors import ConfigError
 
 PREFIX = "menagerie:"
 """How a robot YAML's ``mjcf`` field names a Menagerie model."""

@@ -25,8 +25,8 @@ import mujoco
 import numpy as np
 from mujoco.mjx._src import collision_driver  # no public API lists MJX's collision pairs (sim/__init__ imports MJX)
 
-from sim.errors import ConfigError
 from sim.mjx_import import mjx
+from sim2real_runtime.errors import ConfigError
 
 MARGIN_TOLERANCE = 0.005
 """Largest contact margin (m) on a mesh or height-field pair that is set to 0 rather than refused."""

@@ -24,9 +24,9 @@ from pathlib import Path
 import mujoco
 
 from sim.actuators import is_servo, make_motor
-from sim.errors import ConfigError, Problem
 from sim.ground import FLOOR_GEOM, add_floor, find_ground, has_free_base
 from sim.mjx_limits import apply_mjx_fixes, exclude_bodies, mjx_fixes, self_colliding_bodies
+from sim2real_runtime.errors import ConfigError, Problem
 
 GroundEdit = Callable[[mujoco.MjSpec, str | None], object]
 """A change to a spec's ground, given its name (None without one): a terrain replacing it."""

@@ -2,7 +2,7 @@
 
 A task declares its actor observation as :class:`ObservationTerm` rows (a table, not code); the env
 builds the vector with :class:`ObservationLayout`, and export writes the same rows into the policy
-contract, where ``sim2real.runtime`` rebuilds the vector from robot sensors with numpy. The two
+contract, where ``sim2real_runtime`` rebuilds the vector from robot sensors with numpy. The two
 implementations of each kind are checked against each other by the tests, entry by entry.
 
 Each term's value is ``clip(scale * raw, -clip, clip)`` (no clip when ``clip`` is None), where ``raw`` is:
@@ -34,9 +34,9 @@ import jax.numpy as jnp
 import mujoco
 import numpy as np
 
-from sim.errors import ConfigError
 from sim.mjx_import import mjx
 from sim.robot import Robot
+from sim2real_runtime.errors import ConfigError
 
 JOINT_KINDS = ("joint_pos", "joint_pos_rel", "joint_cos_sin", "joint_vel")
 """Kinds that read the joints they list."""

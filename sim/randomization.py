@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 from pydantic import AfterValidator
 
-from sim.yaml_io import LIST_AS_TUPLE
+from sim2real_runtime.yaml_io import LIST_AS_TUPLE
 
 
 def _ordered(value: tuple[float, float]) -> tuple[float, float]:

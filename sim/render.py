@@ -15,8 +15,8 @@ import os
 import mujoco
 import numpy as np
 
-from sim.errors import ConfigError
 from sim.headless_gl import headless_gl_problem
+from sim2real_runtime.errors import ConfigError
 
 CAMERAS = ("track", "fixed")
 """Camera modes: follow the base body, or stay where the base started."""

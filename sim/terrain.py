@@ -42,10 +42,10 @@ import mujoco
 import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
 
-from sim.errors import ConfigError
 from sim.ground import FLOOR_GEOM, add_floor
 from sim.robot import Robot, rebuilt_robot
-from sim.yaml_io import FILE_MODEL_CONFIG, LIST_AS_TUPLE
+from sim2real_runtime.errors import ConfigError
+from sim2real_runtime.yaml_io import FILE_MODEL_CONFIG, LIST_AS_TUPLE
 
 HFIELD_NAME = "terrain"
 """Name of the hfield asset that ``add_terrain`` adds."""

@@ -39,7 +39,7 @@ from sim.terrain import (
     robot_on_heightfield,
     terrain_heights,
 )
-from sim.yaml_io import FILE_MODEL_CONFIG
+from sim2real_runtime.yaml_io import FILE_MODEL_CONFIG
 
 _GRID_TOLERANCE = 1e-6
 """Relative slack allowed when checking that the resolution divides the tile size."""

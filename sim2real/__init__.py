@@ -1,1 +1,1 @@
-"""The command line, benchmarks, export and the deployment runtime."""
+"""The command line, training and evaluation, export, sim2sim, videos and benchmarks."""

@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import tyro
 
-from sim.errors import ConfigError
 from sim2real.flag_errors import FlagError, parse_flags
-from sim2real.runtime.errors import RefusalError
+from sim2real_runtime.errors import ConfigError, RefusalError
 
 if TYPE_CHECKING:
     from sim2real.video.rollout import VideoSettings
@@ -537,7 +536,7 @@ def _run_export(cmd: ExportCmd) -> int:
 
 def _run_inspect(cmd: InspectCmd) -> int:
     from sim2real.inspect_policy import describe_contract
-    from sim2real.runtime.policy_runner import read_contract
+    from sim2real_runtime.policy_runner import read_contract
 
     contract = read_contract(cmd.policy)
     print(contract.to_json() if cmd.json else describe_contract(contract, str(cmd.policy)))
@@ -568,10 +567,10 @@ def _run_sim2sim(cmd: Sim2SimCmd) -> int:
         if not 0.0 <= value < float("inf"):
             raise ConfigError.single(flag, str(value), "must be a finite number >= 0")
     _prepare_jax()
-    from sim2real.runtime.policy_runner import read_contract
     from sim2real.sim2sim.mujoco_robot import SensorNoise
     from sim2real.sim2sim.run import Sim2SimSettings, run_sim2sim
     from sim2real.sim2sim.task_env import policy_env
+    from sim2real_runtime.policy_runner import read_contract
 
     name, env = policy_env(read_contract(cmd.policy), cmd.task, str(cmd.policy))
     noise = SensorNoise(cmd.joint_pos_noise, cmd.joint_vel_noise, cmd.gyro_noise, cmd.orientation_noise)

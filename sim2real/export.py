@@ -1,16 +1,17 @@
 """``sim2real export``: a trained run to ONNX, normalizer and action bounds folded in, the contract inside.
 
-The graph takes ``obs`` ``(batch, obs_size)`` and gives ``action`` ``(batch, joints)``: the observation
-normalizer's mean and standard deviation become constants, the actor's tanh times its per-joint bounds
-is the last op. The policy contract (see :mod:`sim2real.runtime.contract`) is JSON under the
-``metadata_props`` key ``sim2real.policy_contract``; it records the robot YAML and MJCF (paths and SHA-256)
-and the task settings the policy was trained with, so sim2sim, rollout and the bridge find that robot.
+The graph is the policy's own deployable module (:meth:`policies.agent.OffPolicyAgent.deployable`), built
+from the checkpoint's policy archive alone (no replay buffer, optimizer or env state is read). It takes
+``obs`` ``(batch, obs_size)`` and gives ``action`` ``(batch, joints)``: the observation normalizer's mean
+and standard deviation are constants, the actor's tanh times its per-joint bounds is the last op.
+The policy contract (see :mod:`sim2real_runtime.contract`) is JSON under the ``metadata_props`` key
+``sim2real.policy_contract``; it records the robot YAML and MJCF (paths and SHA-256) and the task
+settings the policy was trained with, so sim2sim, rollout and the bridge find that robot.
 The file is written to a temporary name and renamed, so a failed export leaves nothing half-written.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
@@ -23,12 +24,11 @@ import onnx
 import torch
 from torch import nn
 
-from policies.agent import OffPolicyAgent
 from policies.checkpoint import CHECKPOINT_NAME
 from sim.env import MjxEnv
-from sim.errors import ConfigError
 from sim2real.baselines.brax_agents import PARAMS_FILE
-from sim2real.runtime.contract import (
+from sim2real.training import TrainedRun, load_trained
+from sim2real_runtime.contract import (
     CONTRACT_KEY,
     INPUT_NAME,
     OUTPUT_NAME,
@@ -36,32 +36,13 @@ from sim2real.runtime.contract import (
     ObservationTermSpec,
     PolicyContract,
 )
-from sim2real.runtime.origin import origin_of
-from sim2real.training import TrainedRun, load_trained
+from sim2real_runtime.errors import ConfigError
+from sim2real_runtime.origin import origin_of
 
 OPSET = 17
 """ONNX opset of exported graphs (LayerNorm is a single op from 17 on)."""
 POLICY_NAME = "policy.onnx"
 """Default file name of an export inside its run folder."""
-
-
-class DeployedPolicy(nn.Module):
-    """The deterministic policy as deployed: normalize with frozen statistics, then the bounded actor."""
-
-    def __init__(self, agent: OffPolicyAgent) -> None:
-        super().__init__()
-        self.actor = copy.deepcopy(agent.actor).float().cpu().eval()
-        self.normalize = bool(agent.config.normalize_obs)
-        normalizer = agent.obs_normalizer
-        self.register_buffer("mean", normalizer.mean.float().cpu().clone())
-        self.register_buffer("std", (normalizer.var + normalizer.eps).sqrt().float().cpu().clone())
-        self.clip = float(normalizer.clip)
-
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        """The action for a batch of raw observations."""
-        if self.normalize:
-            obs = ((obs - self.mean) / self.std).clamp(-self.clip, self.clip)
-        return self.actor(obs)
 
 
 def config_digest(config: dict[str, Any]) -> str:
@@ -91,7 +72,7 @@ def build_contract(
         action_high=tuple(float(b) for b in bound),
         kp=tuple(float(j.kp) for j in joints),
         kd=tuple(float(j.kd) for j in joints),
-        control_dt=float(env.config.ctrl_dt),
+        control_dt=float(env.config.control_dt),
         observation_size=env.actor_layout.size,
         observation=tuple(ObservationTermSpec.from_dict(term) for term in env.actor_layout.contract_terms()),
         commands=None
@@ -122,7 +103,7 @@ def run_contract(trained: TrainedRun, run_dir: Path) -> PolicyContract:
         "command": str(payload.get("command", "unknown")),
         "device": str(payload.get("device", "unknown")),
     }
-    bound = trained.agent.actor.bound.detach().cpu().numpy()
+    bound = trained.policy.bound.numpy()
     return build_contract(trained.env, bound, training, trained.config.env)
 
 
@@ -165,7 +146,7 @@ def write_onnx(policy: nn.Module, obs_size: int, metadata: dict[str, str], out: 
 def export_trained(trained: TrainedRun, run_dir: Path, out: Path) -> tuple[Path, PolicyContract]:
     """Export a loaded run's policy with its contract to ``out``; returns the file and the contract."""
     contract = run_contract(trained, run_dir)
-    path = write_onnx(DeployedPolicy(trained.agent), contract.observation_size, {CONTRACT_KEY: contract.to_json()}, out)
+    path = write_onnx(trained.policy, contract.observation_size, {CONTRACT_KEY: contract.to_json()}, out)
     return path, contract
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim2real.runtime.contract import PolicyContract
+from sim2real_runtime.contract import PolicyContract
 
 
 def describe_contract(contract: PolicyContract, source: str) -> str:

@@ -22,8 +22,8 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import EngFormatter
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from sim.errors import ConfigError
-from sim.yaml_io import read_yaml_mapping
+from sim2real_runtime.errors import ConfigError
+from sim2real_runtime.yaml_io import read_yaml_mapping
 from tasks.registry import get_task
 
 EVAL_TAG, SECONDS_TAG, TRAIN_TAG = "eval/return_mean", "eval/seconds", "train/episode_return"

@@ -12,7 +12,7 @@ import torch
 from policies.distributed import Launch, LaunchError, Ranks, TorchRanks, launch_from_environment
 from policies.train_config import TrainConfig
 from policies.trainer import resolve_device
-from sim.errors import ConfigError
+from sim2real_runtime.errors import ConfigError
 
 
 class RankStoppedError(RuntimeError):

@@ -18,16 +18,16 @@ import numpy as np
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
-from policies.agent import OffPolicyAgent
 from policies.checkpoint import CHECKPOINT_NAME
+from policies.deployed import DeployedPolicy
 from policies.distributed import SINGLE, Launch, PeerLostError, Ranks
-from policies.env_bridge import to_jax, to_torch
-from policies.evaluation import Episodes, Evaluator
+from policies.env_bridge import on_jax_arrays
 from policies.runs import (
     check_new_run,
     check_resume,
     check_world_size,
     load_run,
+    load_run_policy,
     saved_config,
     start_run,
     write_run_config,
@@ -36,8 +36,7 @@ from policies.train_config import LEARNERS, TrainConfig, gpu_recipe_on_cpu_warni
 from policies.trainer import EvalPoint, RunStoppedError, Trainer, build_agent, resolve_device
 from sim.batched import BatchedEnv
 from sim.env import MjxEnv
-from sim.errors import ConfigError
-from sim.yaml_io import parse_model, read_yaml_mapping
+from sim.evaluation import Episodes, Evaluator
 from sim2real.baselines.brax_agents import (
     BRAX_ALGOS,
     CONFIG_FILE,
@@ -58,6 +57,8 @@ from sim2real.baselines.brax_agents import (
 from sim2real.bench.learn_bench import goal_for
 from sim2real.plot import EVAL_TAG, read_scalars
 from sim2real.rank_setup import RankStoppedError, join_ranks
+from sim2real_runtime.errors import ConfigError
+from sim2real_runtime.yaml_io import parse_model, read_yaml_mapping
 from tasks.registry import get_task, is_task_yaml, make_env, make_evaluation_env, task_yaml_overrides
 
 
@@ -292,15 +293,15 @@ def evaluate_run(run_dir: Path, task: str | None, episodes: int, seed: int) -> d
     if (run_dir / PARAMS_FILE).exists() and not (run_dir / CHECKPOINT_NAME).exists():
         return _evaluate_brax_run(run_dir, task, episodes, seed)
     trained = load_trained(run_dir, task)
-    evaluator = Evaluator(BatchedEnv(trained.env, episodes), torch.device("cpu"))
-    played = evaluator.episodes(trained.agent.act, jax.random.PRNGKey(seed))
+    policy = on_jax_arrays(trained.policy, torch.device("cpu"))
+    played = Evaluator(BatchedEnv(trained.env, episodes)).episodes(policy, jax.random.PRNGKey(seed))
     env_steps = int(trained.payload["env_steps"])
     return _result(run_dir, trained.env_name, trained.config.algo, env_steps, played, trained.env)
 
 
 @dataclass(frozen=True)
 class TrainedRun:
-    """A run folder's latest checkpoint, loaded into an agent on the CPU."""
+    """A run folder's latest policy, as deployed, with what it was trained on."""
 
     config: TrainConfig
     """The run's resolved recipe."""
@@ -308,28 +309,30 @@ class TrainedRun:
     """The task the agent is loaded for."""
     env: MjxEnv
     """That task's env, with the run's overrides."""
-    agent: OffPolicyAgent
-    """The trained agent (CPU)."""
+    policy: DeployedPolicy
+    """The trained policy: raw observation -> bounded action (CPU, float32)."""
     payload: dict[str, Any]
-    """The raw checkpoint payload (git sha, env steps, ...)."""
+    """The checkpoint's policy archive (:func:`policies.runs.policy_section`: git sha, env steps, ...)."""
 
 
 def load_trained(run_dir: Path, task: str | None = None) -> TrainedRun:
-    """Load a run's agent for its own task (or ``task``); one-line errors when the policy does not fit."""
+    """Load a run's deployed policy for its own task (or ``task``); one-line errors when it does not fit.
+
+    Only the checkpoint's policy archive is read: no replay buffer, optimizer or env state.
+    """
     if (run_dir / PARAMS_FILE).exists() and not (run_dir / CHECKPOINT_NAME).exists():
         raise ConfigError.single(run_dir, "-", "is a Brax baseline run; only FastTD3/FastSAC runs export")
-    payload = load_run(run_dir)
+    payload = load_run_policy(run_dir)
     config = saved_config(run_dir, payload)
     task = task or config.task
     env = make_evaluation_env(task, config.env)
     agent = build_agent(config, env, torch.device("cpu"))
     try:
-        agent.load_training_state(payload["agent"])
+        agent.load_policy_state(payload["policy"])
     except (RuntimeError, KeyError) as exc:
         message = f"its policy does not fit task {task} ({type(exc).__name__}); use the task it was trained on"
         raise ConfigError.single(run_dir, "--task", message) from None
-    agent.eval()
-    return TrainedRun(config, task, env, agent, payload)
+    return TrainedRun(config, task, env, agent.deployable(), payload)
 
 
 def _evaluate_brax_run(run_dir: Path, task: str | None, episodes: int, seed: int) -> dict[str, Any]:
@@ -338,12 +341,7 @@ def _evaluate_brax_run(run_dir: Path, task: str | None, episodes: int, seed: int
     task = task or str(run_config.get("task"))
     env = make_evaluation_env(task)
     policy = load_brax_policy(run_dir, env)
-    device = torch.device("cpu")
-
-    def act(obs: torch.Tensor) -> torch.Tensor:
-        return to_torch(policy(to_jax(obs)), device)
-
-    played = Evaluator(BatchedEnv(env, episodes), device).episodes(act, jax.random.PRNGKey(seed))
+    played = Evaluator(BatchedEnv(env, episodes)).episodes(policy, jax.random.PRNGKey(seed))
     steps = read_scalars(run_dir, EVAL_TAG)
     env_steps = steps[-1][0] if steps else int(run_config.get("env_steps", 0))
     return _result(run_dir, task, str(run_config.get("algo")), env_steps, played, env)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.env import EnvConfig, MjxEnv
-from sim.errors import ConfigError, Problem
 from sim.mjx_limits import to_mjx
 from sim.robot import load_robot
-from sim.yaml_io import read_yaml_mapping
+from sim2real_runtime.errors import ConfigError, Problem
+from sim2real_runtime.yaml_io import read_yaml_mapping
 from tasks.registry import TaskSpec, load_task_yaml, task_names
 
 

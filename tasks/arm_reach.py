@@ -18,7 +18,6 @@ from pydantic import BaseModel, Field, field_validator
 
 from sim.dynamics_randomization import DynamicsTargets, randomize_dynamics
 from sim.env import EnvConfig, MjxEnv, Observation, unknown_reward_terms
-from sim.errors import ConfigError, Problem
 from sim.mjx_import import mjx
 from sim.observation import ObservationTerm
 from sim.pd import JointPD, pd_physics
@@ -26,7 +25,8 @@ from sim.randomization import UniformRange, as_vector
 from sim.robot import Robot
 from sim.robot_pose import home_qpos
 from sim.task_goal import TaskGoal
-from sim.yaml_io import FILE_MODEL_CONFIG, LIST_AS_TUPLE
+from sim2real_runtime.errors import ConfigError, Problem
+from sim2real_runtime.yaml_io import FILE_MODEL_CONFIG, LIST_AS_TUPLE
 from tasks.registry import TaskSpec, register
 
 TARGET_NAMES = ("x", "y", "z")
@@ -59,7 +59,7 @@ class ArmReachConfig(EnvConfig):
     """Arm reach settings."""
 
     sim_dt: float = Field(0.002, gt=0.0, description="Physics step (s): PD at 500 Hz.")
-    ctrl_dt: float = Field(0.02, gt=0.0, description="Control period (s): 50 Hz.")
+    control_dt: float = Field(0.02, gt=0.0, description="Control period (s): 50 Hz.")
     episode_length: int = Field(500, gt=0, description="Control steps per episode (10 s).")
     action_delay_steps: int = Field(1, ge=0, le=20, description="Largest action delay (steps), U{0..k}.")
     ee_site: str = Field("ee", min_length=1, description="MJCF site at the tool centre point.")
@@ -102,7 +102,7 @@ REWARD_WEIGHTS: dict[str, float] = {
     "joint_vel": -0.001,
     "joint_limits": -1.0,
 }
-"""Reward term -> weight per second (the step reward is ``ctrl_dt * sum``)."""
+"""Reward term -> weight per second (the step reward is ``control_dt * sum``)."""
 
 
 class ArmReachEnv(MjxEnv):
@@ -215,7 +215,7 @@ class ArmReachEnv(MjxEnv):
             "joint_limits": jnp.sum(jnp.maximum(jnp.abs(q - middle) - half, 0.0)),
         }
         terms = {name: values[name] for name in self.config.reward_weights}
-        total = sum(w * terms[name] for name, w in self.config.reward_weights.items()) * self.config.ctrl_dt
+        total = sum(w * terms[name] for name, w in self.config.reward_weights.items()) * self.config.control_dt
         return total, terms
 
     def update_info(

@@ -20,13 +20,13 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from sim.env import EnvConfig, MirrorMap, MjxEnv, Observation
-from sim.errors import ConfigError
 from sim.mjx_import import mjx
 from sim.observation import ObservationTerm
 from sim.randomization import UniformRange, as_vector
 from sim.robot import Robot
 from sim.task_goal import LearningGoal, TaskGoal
-from sim.yaml_io import FILE_MODEL_CONFIG
+from sim2real_runtime.errors import ConfigError
+from sim2real_runtime.yaml_io import FILE_MODEL_CONFIG
 from tasks.registry import TaskSpec, register
 from tasks.shaping import tolerance
 
@@ -59,7 +59,7 @@ class CartpoleConfig(EnvConfig):
     """Cart-pole task config (dm_control timing by default)."""
 
     sim_dt: float = Field(0.01, gt=0.0, description="Physics step in seconds (dm_control: 0.01).")
-    ctrl_dt: float = Field(0.01, gt=0.0, description="Control period in seconds (dm_control: 0.01).")
+    control_dt: float = Field(0.01, gt=0.0, description="Control period in seconds (dm_control: 0.01).")
     episode_length: int = Field(1000, gt=0, description="Control steps per episode (dm_control: 1000).")
     start: Literal["upright", "hanging"] = Field(
         "upright", description="Start pose, a row of START_POSES: 'upright' (balance) or 'hanging' (swing-up)."

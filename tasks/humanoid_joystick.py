@@ -95,7 +95,7 @@ class HumanoidJoystickConfig(LeggedConfig):
     """Humanoid joystick settings (the holosoma G1/T1 recipe by default)."""
 
     sim_dt: float = Field(0.005, gt=0.0, description="Physics step (s): 200 Hz PD.")
-    ctrl_dt: float = Field(0.02, gt=0.0, description="Control period (s): 50 Hz, decimation 4.")
+    control_dt: float = Field(0.02, gt=0.0, description="Control period (s): 50 Hz, decimation 4.")
     commands: VelocityCommandConfig = Field(
         default_factory=lambda: VelocityCommandConfig(vx=(-1.0, 1.0), vy=(-1.0, 1.0), yaw_rate=(-1.0, 1.0)),
         description="Velocity commands: +-1 m/s, +-1 rad/s, 20% standing, redrawn every 5-10 s.",

@@ -37,7 +37,6 @@ from pydantic import BaseModel, Field, field_validator
 from sim.commands import COMMAND_NAMES, VelocityCommandConfig, next_command, sample_command
 from sim.dynamics_randomization import DynamicsRandomization, DynamicsTargets, randomize_dynamics
 from sim.env import EnvConfig, MirrorMap, MjxEnv, Observation, unknown_reward_terms
-from sim.errors import ConfigError, Problem
 from sim.ground_clearance import Ground, GroundClearance, colliding_geoms, flat_ground, shape_problem
 from sim.mjx_import import mjx
 from sim.observation import ObservationTerm
@@ -47,7 +46,8 @@ from sim.robot import Robot
 from sim.robot_pose import home_qpos
 from sim.task_goal import LearningGoal, TaskGoal
 from sim.terrain_grid import TerrainGridConfig, grid_height_at, grid_heights, robot_on_terrain_grid, tile_centers
-from sim.yaml_io import FILE_MODEL_CONFIG
+from sim2real_runtime.errors import ConfigError, Problem
+from sim2real_runtime.yaml_io import FILE_MODEL_CONFIG
 
 
 class ObservationNoise(BaseModel):
@@ -514,7 +514,7 @@ class LeggedEnv(MjxEnv):
     def _push_interval(self, rng: jax.Array) -> jax.Array:
         low, high = self.config.pushes.interval_s
         seconds = jax.random.uniform(rng, (), minval=low, maxval=high)
-        return jnp.maximum(jnp.round(seconds / self.config.ctrl_dt), 1).astype(jnp.int32)
+        return jnp.maximum(jnp.round(seconds / self.config.control_dt), 1).astype(jnp.int32)
 
     # ---- physics --------------------------------------------------------------------------------------
     def control(self, action: jax.Array) -> jax.Array:
@@ -655,7 +655,7 @@ class LeggedEnv(MjxEnv):
             foot_xy=data.xpos[self._foot_bodies, :2],
             phase=jnp.mod(step, period) / period,
             terminated=terminated,
-            dt=self.config.ctrl_dt,
+            dt=self.config.control_dt,
         )
 
     def reward(self, data: mjx.Data, action: jax.Array, info: dict) -> tuple[jax.Array, dict[str, jax.Array]]:
@@ -665,7 +665,7 @@ class LeggedEnv(MjxEnv):
         penalty = info["curriculum"]["penalty_scale"]
         total = (
             sum((w if w >= 0 else w * penalty) * values[name] for name, w in self._weights.items())
-            * self.config.ctrl_dt
+            * self.config.control_dt
         )
         return total, values
 

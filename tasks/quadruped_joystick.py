@@ -64,7 +64,7 @@ REWARD_WEIGHTS: dict[str, float] = {
     "stand_still": -0.5,
     "termination": -50.0,
 }
-"""Reward term -> weight per second (the step reward is ``ctrl_dt * sum``); negative weights follow the
+"""Reward term -> weight per second (the step reward is ``control_dt * sum``); negative weights follow the
 penalty curriculum. Best-case return of a 20 s episode: (1.5 + 0.8 + 1.0) * 20 = 66."""
 
 
@@ -79,7 +79,7 @@ class QuadrupedJoystickConfig(LeggedConfig):
     """Quadruped joystick settings (Playground Go1 timing and ranges by default)."""
 
     sim_dt: float = Field(0.004, gt=0.0, description="Physics step (s); PD runs at this rate.")
-    ctrl_dt: float = Field(0.02, gt=0.0, description="Control period (s): 50 Hz.")
+    control_dt: float = Field(0.02, gt=0.0, description="Control period (s): 50 Hz.")
     commands: VelocityCommandConfig = Field(
         default_factory=lambda: VelocityCommandConfig(vx=(-1.5, 1.5), vy=(-0.8, 0.8), yaw_rate=(-1.2, 1.2)),
         description="Velocity commands (Playground Go1 ranges), 20% standing, redrawn every 5-10 s.",

@@ -15,10 +15,11 @@ from typing import Any
 
 from sim.assets import resolve_robot_reference, robot_yaml_path
 from sim.env import EnvConfig, MjxEnv
-from sim.errors import ConfigError, Problem
-from sim.robot import RobotConfig, load_robot
+from sim.robot import load_robot
 from sim.task_goal import TaskGoal
-from sim.yaml_io import parse_model, read_yaml_mapping
+from sim2real_runtime.errors import ConfigError, Problem
+from sim2real_runtime.robot_schema import read_robot_config
+from sim2real_runtime.yaml_io import parse_model, read_yaml_mapping
 
 TASK_MODULES = ("tasks.cartpole", "tasks.quadruped_joystick", "tasks.humanoid_joystick", "tasks.arm_reach")
 """Modules that register tasks when imported."""
@@ -73,16 +74,16 @@ def control_period_problems(config: EnvConfig, robot: str, source: str) -> list[
     """
     yaml_path = robot_yaml_path(robot)
     try:
-        declared = parse_model(yaml_path, RobotConfig, read_yaml_mapping(yaml_path)).control_dt
+        declared = read_robot_config(yaml_path).control_dt
     except ConfigError:
         return []
-    if declared is None or math.isclose(declared, config.ctrl_dt, rel_tol=1e-9):
+    if declared is None or math.isclose(declared, config.control_dt, rel_tol=1e-9):
         return []
     message = (
-        f"{config.ctrl_dt:g} s ({1 / config.ctrl_dt:g} Hz) differs from control_dt {declared:g} s "
-        f"({1 / declared:g} Hz) in robot YAML {yaml_path}; make the two periods equal"
+        f"{config.control_dt:g} s ({1 / config.control_dt:g} Hz), but robot YAML {yaml_path} declares control_dt "
+        f"{declared:g} s ({1 / declared:g} Hz); make the two periods equal"
     )
-    return [Problem(source, "ctrl_dt", message)]
+    return [Problem(source, "control_dt", message)]
 
 
 _REGISTRY: dict[str, TaskSpec] = {}

@@ -40,22 +40,98 @@ def test_no_package_imports_a_layer_above_it(package):
     assert not offenders
 
 
-RUNTIME_MAY_IMPORT = {"numpy", "onnxruntime", "yaml", "sim2real"}
-"""What ``sim2real/runtime`` may import besides the standard library (PyYAML only inside a function)."""
+@pytest.mark.parametrize("package", ["sim", "tasks"])
+def test_the_simulation_side_never_imports_torch(package):
+    """Envs and their evaluation work on plain arrays; torch meets them only in ``policies`` (through DLPack)."""
+    offenders = [
+        f"{path.relative_to(ROOT)} imports torch"
+        for path in _python_files(package)
+        if "torch" in set(_imported_top_levels(path))
+    ]
+    assert not offenders
 
 
-def test_the_runtime_imports_only_numpy_onnxruntime_and_itself():
+RUNTIME_MAY_IMPORT = {"numpy", "onnxruntime", "yaml", "pydantic", "sim2real_runtime"}
+"""What the robot-side distribution (``runtime/sim2real_runtime``) may import besides the standard library."""
+RUNTIME_PACKAGE = ROOT / "runtime" / "sim2real_runtime"
+"""The robot-side distribution's package."""
+SCHEMA_MODULES = ("sim2real_runtime.errors", "sim2real_runtime.yaml_io", "sim2real_runtime.robot_schema")
+"""The part of the robot-side distribution below ``sim``: the robot YAML's schema and how files are read."""
+
+
+def test_the_robot_side_imports_only_numpy_onnxruntime_pyyaml_pydantic_and_itself():
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in _python_files("runtime")
+        for name in _imported_top_levels(path)
+        if name not in sys.stdlib_module_names and name not in RUNTIME_MAY_IMPORT
+    ]
+    assert not offenders
+
+
+def test_the_schema_modules_import_no_runtime_module():
+    """The schema sits below ``sim``; the runtime proper above the export: the bottom never reaches the top."""
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in _python_files("runtime")
+        if f"sim2real_runtime.{path.stem}" in SCHEMA_MODULES
+        for module in _imported_modules(path)
+        if module.startswith("sim2real_runtime") and module not in SCHEMA_MODULES
+    ]
+    assert not offenders
+
+
+@pytest.mark.parametrize("package", ["sim", "tasks", "policies"])
+def test_layers_below_the_export_use_only_the_schema_part_of_the_robot_side(package):
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in _python_files(package)
+        for module in _imported_modules(path)
+        if module.split(".")[0] == "sim2real_runtime" and module not in SCHEMA_MODULES
+    ]
+    assert not offenders
+
+
+ROBOT_YAML_ONLY_KEYS = (
+    "default_pos",
+    "effort_limit",
+    "velocity_limit",
+    "base_body",
+    "imu_site",
+    "foot_geoms",
+    "termination_contact_bodies",
+    "self_collision",
+)
+"""Keys only a robot YAML has: code that looks one up in a mapping is parsing a robot YAML by hand."""
+CODE_FOLDERS = ("sim", "tasks", "policies", "sim2real", "runtime", "ros")
+
+
+def test_only_the_robot_schema_reads_a_robot_yaml():
+    """One typed model of the robot YAML: nothing else validates ``RobotConfig`` or picks its keys by hand."""
+    from sim2real_runtime.robot_schema import JointConfig, RobotConfig
+
+    assert set(ROBOT_YAML_ONLY_KEYS) <= set(RobotConfig.model_fields) | set(JointConfig.model_fields)
+    schema = ROOT / "runtime" / "sim2real_runtime" / "robot_schema.py"
     offenders = []
-    for path in _python_files("sim2real/runtime"):
-        for name in _imported_top_levels(path):
-            if name not in sys.stdlib_module_names and name not in RUNTIME_MAY_IMPORT:
-                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
-            if name == "sim2real":
-                offenders += [
-                    f"{path.relative_to(ROOT)} imports {module}"
-                    for module in _imported_modules(path)
-                    if module.startswith("sim2real.") and not module.startswith("sim2real.runtime")
-                ]
+    for path in (p for folder in CODE_FOLDERS for p in _python_files(folder) if p != schema):
+        for node in ast.walk(ast.parse(path.read_text())):
+            key = None
+            if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+                key = node.slice.value
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+                key = node.args[0].value if node.args and isinstance(node.args[0], ast.Constant) else None
+            validates = (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("model_validate")
+                and isinstance(node.value, ast.Name)
+                and node.value.id in ("RobotConfig", "JointConfig")
+            ) or (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "parse_model"
+                and any(getattr(arg, "id", None) == "RobotConfig" for arg in node.args)
+            )
+            if key in ROBOT_YAML_ONLY_KEYS or validates:
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not offenders
 
 
@@ -68,9 +144,9 @@ def _imported_modules(path):
 
 
 def _modules():
-    for package in LAYERS:
+    for package, folder in [*((layer, ROOT / layer) for layer in LAYERS), ("sim2real_runtime", RUNTIME_PACKAGE)]:
         yield package
-        for info in pkgutil.walk_packages([str(ROOT / package)], prefix=f"{package}."):
+        for info in pkgutil.walk_packages([str(folder)], prefix=f"{package}."):
             if not info.name.endswith("__main__"):
                 yield info.name
 
@@ -100,7 +176,7 @@ def test_every_config_refuses_unknown_keys():
 def test_every_robot_and_task_config_is_strict_so_numbers_are_never_coerced():
     lax = []
     for name in _modules():
-        if name.split(".")[0] not in ("sim", "tasks"):
+        if name.split(".")[0] not in ("sim", "tasks") and name not in SCHEMA_MODULES:
             continue
         module = importlib.import_module(name)
         for _, cls in inspect.getmembers(module, inspect.isclass):
@@ -110,7 +186,7 @@ def test_every_robot_and_task_config_is_strict_so_numbers_are_never_coerced():
 
 
 ROS_NODES = ROOT / "ros" / "sim2real_ros"
-BRIDGE_MAY_IMPORT = ("sim2real.runtime", "sim2real_ros")
+BRIDGE_MAY_IMPORT = ("sim2real_runtime", "sim2real_ros")
 """The project modules the bridge side of the ROS package may use: it runs on a robot without jax or torch."""
 
 
@@ -121,7 +197,7 @@ def test_the_ros_package_imports_only_the_runtime_except_the_emulator():
             continue
         for module in _imported_modules(path):
             top = module.split(".")[0]
-            if top in (*LAYERS, "sim2real_ros") and not module.startswith(BRIDGE_MAY_IMPORT):
+            if top in (*LAYERS, "sim2real_runtime", "sim2real_ros") and not module.startswith(BRIDGE_MAY_IMPORT):
                 offenders.append(f"{path.relative_to(ROOT)} imports {module}")
             if top in ("jax", "torch", "mujoco"):
                 offenders.append(f"{path.relative_to(ROOT)} imports {module}")

@@ -10,7 +10,7 @@ from geometry_msgs.msg import Point, Twist
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray, MultiArrayDimension
 
-from sim2real.runtime import ImuReading, JointCommand
+from sim2real_runtime import ImuReading, JointCommand
 
 COMMAND_COLUMNS = ("q", "dq", "kp", "kd", "tau")
 """Columns of a ``/joint_commands`` row, one row per joint in robot-YAML order."""

@@ -23,7 +23,6 @@ import math
 import sys
 import time
 
-import mujoco
 import numpy as np
 from builtin_interfaces.msg import Time
 from nav_msgs.msg import Odometry
@@ -32,16 +31,24 @@ from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray
 
-from sim.errors import ConfigError
-from sim.robot import load_robot
-from sim.robot_pose import home_qpos
-from sim2real.runtime import JointCommand
-from sim2real.sim2sim.mujoco_robot import MujocoRobot, SensorNoise
 from sim2real_ros import realtime
 from sim2real_ros.messages import command_rows, float_array
 from sim2real_ros.node_main import StopRequest, run_node
 from sim2real_ros.parameters import ParameterError, read_parameters
 from sim2real_ros.qos import RELIABLE
+from sim2real_runtime import JointCommand
+from sim2real_runtime.errors import ConfigError
+
+try:  # the emulator is a simulator: it needs the whole stack, which a robot computer does not install
+    import mujoco
+
+    from sim.robot import load_robot
+    from sim.robot_pose import home_qpos
+    from sim2real.sim2sim.mujoco_robot import MujocoRobot, SensorNoise
+except ImportError as missing:
+    _MISSING_STACK: ImportError | None = missing
+else:
+    _MISSING_STACK = None
 
 PARAMETERS: dict[str, object] = {
     "robot": "",
@@ -213,6 +220,13 @@ class MujocoRobotNode(Node):
 
 def main(args: list[str] | None = None) -> int:
     """Console script ``mujoco_robot``: exit 2 with one line naming the problem when it cannot start."""
+    if _MISSING_STACK is not None:
+        print(
+            f"error: mujoco_robot simulates the robot and needs the whole stack ({_MISSING_STACK.name} is missing); "
+            "run it where `pip install -e ./runtime -e .` installed it, not on the robot",
+            file=sys.stderr,
+        )
+        return 2
     return run_node("mujoco_robot", MujocoRobotNode, (ParameterError,), MujocoRobotNode.shut_down, args)
 
 

@@ -1,7 +1,7 @@
 """``policy_bridge``: runs an exported policy on a robot over ROS 2, every command through the safety filter.
 
-The node only wires: the :class:`~sim2real.runtime.supervisor.Supervisor` (modes, watchdogs, stand-up)
-around the runtime's :class:`~sim2real.runtime.Controller` (observation, ONNX inference, safety filter)
+The node only wires: the :class:`~sim2real_runtime.supervisor.Supervisor` (modes, watchdogs, stand-up)
+around the runtime's :class:`~sim2real_runtime.Controller` (observation, ONNX inference, safety filter)
 holds every rule. Topics, services and parameters are those of DESIGN.md's ROS interface; the README's
 "Running on a robot" section lists them.
 
@@ -30,19 +30,6 @@ from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Bool, Float64MultiArray, String
 from std_srvs.srv import Trigger
 
-from sim2real.runtime import (
-    ContractError,
-    Controller,
-    JointCommand,
-    PolicyRunner,
-    RobotSpecError,
-    SafetyConfig,
-    SafetyFilter,
-    load_robot_spec,
-)
-from sim2real.runtime.loop_stats import LoopStats
-from sim2real.runtime.origin import exported_robot_yaml
-from sim2real.runtime.supervisor import Mode, Supervisor, SupervisorConfig, SupervisorTick
 from sim2real_ros import realtime
 from sim2real_ros.messages import (
     command_message,
@@ -56,6 +43,19 @@ from sim2real_ros.messages import (
 from sim2real_ros.node_main import StopRequest, run_node
 from sim2real_ros.parameters import ParameterError, read_parameters
 from sim2real_ros.qos import LATCHED, LATEST_SENSOR_DATA, RELIABLE
+from sim2real_runtime import (
+    ContractError,
+    Controller,
+    JointCommand,
+    PolicyRunner,
+    RobotSpecError,
+    SafetyConfig,
+    SafetyFilter,
+    load_robot_spec,
+)
+from sim2real_runtime.loop_stats import LoopStats
+from sim2real_runtime.origin import exported_robot_yaml
+from sim2real_runtime.supervisor import Mode, Supervisor, SupervisorConfig, SupervisorTick
 
 COMMAND_INTERFACES = ("joint_commands", "forward_position", "joint_state")
 """What ``/joint_commands`` carries: q, dq, kp, kd, tau rows; only q (a ros2_control forward controller);

@@ -52,9 +52,9 @@ from brax.training.agents.sac import train as sac
 
 from policies.provenance import git_sha
 from sim.env import MjxEnv
-from sim.errors import ConfigError
-from sim.yaml_io import read_yaml_mapping
 from sim2real.baselines.brax_settings import TASK_SETTINGS, TaskSettings
+from sim2real_runtime.errors import ConfigError
+from sim2real_runtime.yaml_io import read_yaml_mapping
 
 _RESERVED = frozenset(
     {"environment", "eval_env", "seed", "progress_fn", "policy_params_fn", "wrap_env_fn", "randomization_fn"}

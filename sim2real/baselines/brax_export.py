@@ -18,11 +18,11 @@ import torch.nn.functional as F  # noqa: N812
 from brax.io import model as brax_model
 from torch import nn
 
-from sim.errors import ConfigError
-from sim.yaml_io import read_yaml_mapping
 from sim2real.baselines.brax_agents import CONFIG_FILE, PARAMS_FILE
 from sim2real.export import POLICY_NAME, build_contract, config_digest, write_onnx
-from sim2real.runtime.contract import CONTRACT_KEY, PolicyContract
+from sim2real_runtime.contract import CONTRACT_KEY, PolicyContract
+from sim2real_runtime.errors import ConfigError
+from sim2real_runtime.yaml_io import read_yaml_mapping
 from tasks.registry import make_env
 
 

@@ -98,8 +98,8 @@ def export_untrained_policy(task: str, folder: Path) -> Path:
 
     from policies.train_config import resolve_train_config
     from policies.trainer import build_agent
-    from sim2real.export import DeployedPolicy, build_contract, write_onnx
-    from sim2real.runtime.contract import CONTRACT_KEY
+    from sim2real.export import build_contract, write_onnx
+    from sim2real_runtime.contract import CONTRACT_KEY
     from tasks.registry import make_env
 
     env = make_env(task)
@@ -107,7 +107,7 @@ def export_untrained_policy(task: str, folder: Path) -> Path:
     agent.eval()
     contract = build_contract(env, agent.actor.bound.numpy(), {"task": task, "algo": "fastsac", "trained": "no"})
     metadata = {CONTRACT_KEY: contract.to_json()}
-    return write_onnx(DeployedPolicy(agent), contract.observation_size, metadata, folder / f"{task}_untrained.onnx")
+    return write_onnx(agent.deployable(), contract.observation_size, metadata, folder / f"{task}_untrained.onnx")
 
 
 def _node_command(executable: str, robot: str, overrides: dict[str, Any]) -> list[str]:
@@ -183,7 +183,7 @@ def run_bridge_bench(
 
     ``load`` CPU-bound processes run beside the nodes from before their start until after their stop.
     """
-    from sim2real.runtime import read_contract
+    from sim2real_runtime import read_contract
 
     contract = read_contract(policy)
     domain = domain_id if domain_id is not None else random.randint(150, 230)

@@ -5,7 +5,7 @@ network: FastTD3's published 512-256-128 actor on a 235-entry observation with 1
 Weights are random; the observation normalizer gets non-trivial statistics so its folded constants run.
 Each policy is exported with :func:`sim2real.export.write_onnx` (with its real contract) and run on one
 observation (batch 1, float32) exactly as the deployment runtime runs it (a one-thread onnxruntime session
-with input and output bound to fixed buffers, :class:`~sim2real.runtime.policy_runner.BoundInference`), and by torch
+with input and output bound to fixed buffers, :class:`~sim2real_runtime.policy_runner.BoundInference`), and by torch
 eager on the same module with one intra-op thread under ``inference_mode``. Before timing, both outputs
 must agree; then the two contenders alternate in rounds so that machine noise hits each alike. The goal:
 the reference network's onnxruntime p99 at or below 50 microseconds.
@@ -27,12 +27,13 @@ import onnxruntime as ort
 import torch
 
 from policies.agent import AgentSpec, OffPolicyAgent
+from policies.deployed import DeployedPolicy
 from policies.fast_td3 import FastTD3, FastTD3Config
 from policies.train_config import LEARNERS, resolve_train_config
 from policies.trainer import build_agent
-from sim2real.export import DeployedPolicy, build_contract, write_onnx
-from sim2real.runtime.contract import CONTRACT_KEY
-from sim2real.runtime.policy_runner import BoundInference, single_thread_session
+from sim2real.export import build_contract, write_onnx
+from sim2real_runtime.contract import CONTRACT_KEY
+from sim2real_runtime.policy_runner import BoundInference, single_thread_session
 from tasks.registry import make_env, task_names
 
 REFERENCE_OBS_SIZE = 235
@@ -187,7 +188,7 @@ def _max_abs_diff(name: str, inference: BoundInference, policy: DeployedPolicy, 
 
 def _measure(subject: _Subject, folder: Path, iterations: int, rounds: int) -> ExportBenchRow:
     """Export one policy, check both contenders agree, then time them in alternating rounds."""
-    policy = DeployedPolicy(subject.agent)
+    policy = subject.agent.deployable()
     out = folder / f"{subject.name.replace('/', '-')}.onnx"
     path = write_onnx(policy, subject.agent.spec.obs_size, subject.metadata, out)
     spec = subject.agent.spec

@@ -18,6 +18,7 @@ from typing import Any
 
 import jax
 
+from policies.env_bridge import on_jax_arrays
 from policies.train_config import merge, resolve_train_config
 from policies.trainer import Trainer
 
@@ -74,7 +75,7 @@ def profile_iteration(
         phase_ms = {name: 1e3 * value / iterations for name, value in trainer.timer.seconds.items()}
         assert trainer.evaluator is not None
         started = time.perf_counter()
-        trainer.evaluator.episodes(trainer.agent.act, trainer.evaluator_rng(0))
+        trainer.evaluator.episodes(on_jax_arrays(trainer.agent.act, trainer.device), trainer.evaluator_rng(0))
         evaluation_s = time.perf_counter() - started
     iteration_s = seconds / iterations
     iterations_per_eval = max(1, config.eval_every // config.num_envs)

@@ -23,10 +23,10 @@ import jax
 
 from policies.train_config import merge, resolve_train_config
 from policies.trainer import EvalPoint, Trainer
-from sim.errors import ConfigError
 from sim.task_goal import LearningGoal
 from sim2real.baselines.brax_agents import EvalPoint as BraxEvalPoint
 from sim2real.baselines.brax_agents import brax_settings, task_settings, train_brax
+from sim2real_runtime.errors import ConfigError
 from tasks.registry import get_task, make_env
 
 CONTENDERS = ("fasttd3", "fastsac", "brax_ppo", "brax_sac")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.commands import COMMAND_NAMES
-from sim.errors import ConfigError
+from sim2real_runtime.errors import ConfigError
 
 if TYPE_CHECKING:
     from sim.env import MjxEnv

@@ -1,6 +1,6 @@
 """One sim2sim episode, a control step at a time: the robot in MuJoCo C, the deployment runtime, the task's score.
 
-Each step reads the robot's sensors, runs one :class:`~sim2real.runtime.controller.Controller` tick
+Each step reads the robot's sensors, runs one :class:`~sim2real_runtime.controller.Controller` tick
 (observation builder, onnxruntime, safety filter), sends the command, advances the physics one control
 period with PD at physics rate, and hands the C state to the task's own ``transition`` for the reward
 and the end of the episode. A push the task scheduled for this step (``info["push_velocity"]``, added to
@@ -20,10 +20,10 @@ import jax
 import numpy as np
 from brax.envs.base import State
 
-from sim2real.runtime.controller import Controller
 from sim2real.sim2sim.command_schedule import CommandSchedule
 from sim2real.sim2sim.mujoco_robot import MujocoRobot
 from sim2real.sim2sim.scoring import TaskScorer
+from sim2real_runtime.controller import Controller
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The robot in classic MuJoCo (C): PD at physics rate from runtime commands, sensors by joint name.
 
-It stands where the hardware would: it takes :class:`~sim2real.runtime.state.JointCommand` rows (after
+It stands where the hardware would: it takes :class:`~sim2real_runtime.state.JointCommand` rows (after
 an optional latency), computes ``kp (q - q_m) + kd (dq - dq_m) + tau`` at every physics step, clips it
 to each joint's effort limit and drives the joint's motor actuator; it reports every hinge and slide
 joint by name plus the IMU (orientation and angular velocity of the IMU site), with optional uniform
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from sim.errors import ConfigError
 from sim.robot import Robot
-from sim2real.runtime.state import ImuReading, JointCommand, RobotState
+from sim2real_runtime.errors import ConfigError
+from sim2real_runtime.state import ImuReading, JointCommand, RobotState
 
 _ONE_DOF = (int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_SLIDE))
 

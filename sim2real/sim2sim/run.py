@@ -2,7 +2,7 @@
 
 Each episode is drawn by the task (initial state, randomization, commands) with the same key the MJX
 evaluation uses for the same episode, so the two columns compare episode for episode. The policy runs
-at the contract's control rate through :class:`~sim2real.runtime.controller.Controller` (observation
+at the contract's control rate through :class:`~sim2real_runtime.controller.Controller` (observation
 builder, onnxruntime, safety filter); the robot runs PD at physics rate with the injected latency and
 sensor noise; the task's own code scores every control period.
 """
@@ -14,21 +14,20 @@ from pathlib import Path
 
 import jax
 import numpy as np
-import torch
 
-from policies.evaluation import Episodes, Evaluator
 from sim.batched import BatchedEnv
 from sim.env import MjxEnv
-from sim2real.runtime.contract import PolicyContract
-from sim2real.runtime.controller import Controller
-from sim2real.runtime.errors import ContractError
-from sim2real.runtime.policy_runner import PolicyRunner
-from sim2real.runtime.robot_spec import RobotSpec
-from sim2real.runtime.safety import SafetyConfig, SafetyFilter
+from sim.evaluation import Episodes, Evaluator
 from sim2real.sim2sim.episode import RuntimeEpisode
 from sim2real.sim2sim.mujoco_robot import MujocoRobot, SensorNoise
 from sim2real.sim2sim.scoring import TaskScorer
 from sim2real.sim2sim.task_fit import task_mismatches
+from sim2real_runtime.contract import PolicyContract
+from sim2real_runtime.controller import Controller
+from sim2real_runtime.errors import ContractError
+from sim2real_runtime.policy_runner import PolicyRunner
+from sim2real_runtime.robot_spec import RobotSpec
+from sim2real_runtime.safety import SafetyConfig, SafetyFilter
 
 
 @dataclass(frozen=True)
@@ -223,10 +222,10 @@ def check_task_fits(contract: PolicyContract, env: MjxEnv, task: str, source: st
 def mjx_episodes(env: MjxEnv, runner: PolicyRunner, episodes: int, seed: int) -> Episodes:
     """The policy's episodes in MJX (no runtime, no filter), one per env, same keys as sim2sim."""
 
-    def act(obs: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(runner.act(obs.numpy()))
+    def act(obs: jax.Array) -> np.ndarray:
+        return runner.act(np.asarray(obs))
 
-    return Evaluator(BatchedEnv(env, episodes), torch.device("cpu")).episodes(act, jax.random.PRNGKey(seed))
+    return Evaluator(BatchedEnv(env, episodes)).episodes(act, jax.random.PRNGKey(seed))
 
 
 def tracking_of(result: Episodes, tracking_terms: tuple[str, ...]) -> np.ndarray | None:
@@ -237,7 +236,7 @@ def tracking_of(result: Episodes, tracking_terms: tuple[str, ...]) -> np.ndarray
 
 def run_sim2sim(policy: Path, env: MjxEnv, task: str, settings: Sim2SimSettings) -> Sim2SimReport:
     """Play ``settings.episodes`` episodes in MuJoCo C and the same episodes in MJX."""
-    spec = RobotSpec.from_mapping(env.robot.config.model_dump(), str(env.robot.yaml_path))
+    spec = RobotSpec(env.robot.config, str(env.robot.yaml_path))
     runner = PolicyRunner(policy, spec)  # refuses a contract that does not fit the robot YAML
     check_task_fits(runner.contract, env, task, str(policy))
     controller = Controller(runner, SafetyFilter(spec, runner.contract.control_dt, settings.safety))

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from sim.assets import shipped_robot_names
 from sim.env import MjxEnv
-from sim2real.runtime.contract import PolicyContract
-from sim2real.runtime.errors import ContractError
-from sim2real.runtime.origin import PolicyOrigin, changes_since_export, recorded_robot_yaml
-from sim2real.runtime.robot_spec import RobotSpec
+from sim2real_runtime.contract import PolicyContract
+from sim2real_runtime.errors import ContractError
+from sim2real_runtime.origin import PolicyOrigin, changes_since_export, recorded_robot_yaml
+from sim2real_runtime.robot_spec import RobotSpec
 from tasks.registry import get_task, is_task_yaml, load_task_yaml, make_env
 
 _REEXPORT = "or re-export the policy for this robot (sim2real export)"
@@ -67,6 +67,6 @@ def policy_env(contract: PolicyContract, task: str | None, source: str) -> tuple
         name = spec.name
         for change in changes_since_export(origin, env.robot.yaml_path, env.robot.mjcf_path):
             print(f"sim2real: {source}: {change}", file=sys.stderr)
-    robot = RobotSpec.from_mapping(env.robot.config.model_dump(), str(env.robot.yaml_path))
+    robot = RobotSpec(env.robot.config, str(env.robot.yaml_path))
     contract.check_robot(robot, source, FIXES[task is not None])
     return name, env

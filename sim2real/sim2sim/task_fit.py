@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from sim.env import MjxEnv
-from sim2real.runtime.contract import ObservationTermSpec, PolicyContract
+from sim2real_runtime.contract import ObservationTermSpec, PolicyContract
 
 _COMPARED = ("kind", "joints", "size", "scale", "clip", "period_steps")
 
@@ -13,8 +13,8 @@ _COMPARED = ("kind", "joints", "size", "scale", "clip", "period_steps")
 def task_mismatches(contract: PolicyContract, env: MjxEnv, task: str) -> list[str]:
     """Every way ``contract`` disagrees with ``env``'s observation and timing; empty when it fits."""
     problems = []
-    if not math.isclose(contract.control_dt, env.config.ctrl_dt, rel_tol=1e-9):
-        problems.append(f"control dt differs: policy {contract.control_dt} s, task {task} {env.config.ctrl_dt} s")
+    if not math.isclose(contract.control_dt, env.config.control_dt, rel_tol=1e-9):
+        problems.append(f"control dt differs: policy {contract.control_dt} s, task {task} {env.config.control_dt} s")
     if contract.observation_size != env.actor_layout.size:
         problems.append(
             f"observation size differs: policy {contract.observation_size}, task {task} {env.actor_layout.size}"

@@ -19,7 +19,7 @@ from typing import IO
 import imageio_ffmpeg
 import numpy as np
 
-from sim.errors import ConfigError
+from sim2real_runtime.errors import ConfigError
 
 _LARGEST_SIDE = 4096  # libx264's level limits; far beyond anything a CPU renders in reasonable time
 

@@ -19,15 +19,15 @@ import numpy as np
 import torch
 
 from sim.env import MjxEnv
-from sim.errors import ConfigError
 from sim2real.export import export_trained
-from sim2real.runtime.policy_runner import PolicyRunner, read_contract
-from sim2real.runtime.robot_spec import RobotSpec
 from sim2real.sim2sim.command_schedule import FLAG, CommandSchedule
 from sim2real.sim2sim.run import check_task_fits
 from sim2real.sim2sim.task_env import policy_env
 from sim2real.training import TrainedRun, load_trained
 from sim2real.video.sources import BatchPolicy, MjxSource, RolloutSource, RuntimeSource
+from sim2real_runtime.errors import ConfigError
+from sim2real_runtime.policy_runner import PolicyRunner, read_contract
+from sim2real_runtime.robot_spec import RobotSpec
 
 ENGINES = ("mjx", "mujoco")
 """Where the rollout runs: batched MJX envs, or MuJoCo C through the deployment runtime."""
@@ -59,11 +59,11 @@ class RolloutRequest:
 
 
 def _torch_policy(trained: TrainedRun) -> BatchPolicy:
-    agent = trained.agent
+    policy = trained.policy
 
     def act(obs: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return agent.act(torch.tensor(obs)).numpy()
+            return policy(torch.tensor(obs)).numpy()
 
     return act
 
@@ -88,7 +88,7 @@ def _from_onnx(request: RolloutRequest) -> tuple[RolloutSource, str]:
     title = f"{task} {request.policy.name} ({request.engine})"
     if request.engine == "mujoco":
         return _runtime_source(request, env, task, str(request.policy)), title
-    spec = RobotSpec.from_mapping(env.robot.config.model_dump(), str(env.robot.yaml_path))
+    spec = RobotSpec(env.robot.config, str(env.robot.yaml_path))
     runner = PolicyRunner(request.policy, spec)
     check_task_fits(runner.contract, env, task, str(request.policy))
     return MjxSource(env, request.num_envs, runner.act, request.seed), title

@@ -15,12 +15,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from sim.errors import ConfigError
 from sim.render import TiledRenderer
 from sim2real.video.mp4 import Mp4Writer, check_video_request
 from sim2real.video.pipeline import FramePipeline
 from sim2real.video.sources import RolloutSource
 from sim2real.video.travel import TravelMeter
+from sim2real_runtime.errors import ConfigError
 
 DEFAULT_FPS_CAP = 50.0
 """Without ``--fps``, frames come at the control rate or its largest whole fraction at or below this."""

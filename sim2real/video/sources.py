@@ -21,16 +21,16 @@ from sim.batched import BatchedEnv
 from sim.env import MjxEnv
 from sim.robot import Robot
 from sim.robot_pose import home_qpos, put_on_floor
-from sim2real.runtime.controller import Controller
-from sim2real.runtime.policy_runner import PolicyRunner
-from sim2real.runtime.robot_spec import RobotSpec
-from sim2real.runtime.safety import SafetyFilter
-from sim2real.runtime.state import JointCommand
 from sim2real.sim2sim.command_schedule import CommandSchedule
 from sim2real.sim2sim.episode import RuntimeEpisode
 from sim2real.sim2sim.mujoco_robot import MujocoRobot
 from sim2real.sim2sim.run import check_task_fits
 from sim2real.sim2sim.scoring import TaskScorer
+from sim2real_runtime.controller import Controller
+from sim2real_runtime.policy_runner import PolicyRunner
+from sim2real_runtime.robot_spec import RobotSpec
+from sim2real_runtime.safety import SafetyFilter
+from sim2real_runtime.state import JointCommand
 
 BatchPolicy = Callable[[np.ndarray], np.ndarray]
 """A deterministic policy on a batch of actor observations, returning a batch of actions."""
@@ -136,7 +136,7 @@ class RuntimeSource:
         self.model, self.base_body, self.control_dt = env.mj_model, env.robot.config.base_body, env.dt
         if schedule is not None:
             schedule.check_fits(env, task)
-        spec = RobotSpec.from_mapping(env.robot.config.model_dump(), str(env.robot.yaml_path))
+        spec = RobotSpec(env.robot.config, str(env.robot.yaml_path))
         scorer = TaskScorer(env)
         runners = [PolicyRunner(policy, spec) for _ in range(num_envs)]  # refuses a contract unfit for the robot
         check_task_fits(runners[0].contract, env, task, policy)

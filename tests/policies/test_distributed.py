@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -15,8 +16,8 @@ from policies.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoin
 from policies.distributed import Ranks
 from policies.normalizer import RunningNormalizer
 from policies.train_config import resolve_train_config
-from sim.errors import ConfigError
 from sim2real.plot import EVAL_TAG, read_scalars
+from sim2real_runtime.errors import ConfigError
 from tests.cli_runner import in_process, one_line_error
 
 WORKER = Path(__file__).with_name("rank_check_worker.py")
@@ -24,19 +25,29 @@ TORCHRUN = Path(sys.executable).with_name("torchrun")
 SHORT_RUN = ["--task", "cartpole_balance", "--num-envs", "8", "--no-progress"]
 
 
+class Launch(subprocess.Popen):
+    """A torchrun process whose combined output goes to a file, so a chatty run never blocks on a full pipe."""
+
+    def output(self) -> str:
+        """Everything it printed so far."""
+        self.log.seek(0)
+        return self.log.read()
+
+
 def torchrun(*args, ranks=2, module=True, **popen):
     """Start ``torchrun --standalone --nproc-per-node RANKS [-m] ARGS`` with the user's logging environment."""
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     launcher = [str(TORCHRUN), "--standalone", f"--nproc-per-node={ranks}", *(["-m"] if module else [])]
-    return subprocess.Popen(
-        [*launcher, *map(str, args)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen
-    )
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (open as long as the process object)
+    process = Launch([*launcher, *map(str, args)], env=env, stdout=log, stderr=subprocess.STDOUT, text=True, **popen)
+    process.log = log
+    return process
 
 
 def finish(process, timeout=420):
     """Wait for a launch; returns (exit code, output)."""
-    output, _ = process.communicate(timeout=timeout)
-    return process.returncode, output
+    process.wait(timeout=timeout)
+    return process.returncode, process.output()
 
 
 def small_run_config(tmp_path, **fields):
@@ -109,7 +120,7 @@ def _rank_pids(launcher_pid):
 def _wait_for_checkpoint(path, process, timeout=300):
     deadline = time.monotonic() + timeout
     while not path.exists():
-        assert process.poll() is None, process.communicate()[0]
+        assert process.poll() is None, process.output()
         assert time.monotonic() < deadline, "no checkpoint written"
         time.sleep(0.5)
 
@@ -218,7 +229,7 @@ def test_resuming_under_another_world_size_is_one_line_naming_the_launch(capsys,
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     one_rank = resolve_train_config("cartpole_balance", "fasttd3").model_dump(mode="json")
-    save_checkpoint(run_dir / CHECKPOINT_NAME, {"config": one_rank, "env_steps": 16})
+    save_checkpoint(run_dir / CHECKPOINT_NAME, {"config": one_rank, "env_steps": 16}, policy={})
     line = one_line_error(in_process(capsys, "train", "--distributed", "--resume", "--run-dir", run_dir))
     assert "trained on 1 rank(s), this job has 2" in line and f"sim2real train --resume --run-dir {run_dir}" in line
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from policies.env_bridge import on_jax_arrays
 from policies.train_config import resolve_train_config
 from policies.trainer import Trainer
 
@@ -12,7 +13,9 @@ def test_fasttd3_return_rises_within_a_few_thousand_updates(tmp_path):
     flags = {"env": SHORT, "num_envs": 16, "total_steps": 24_000, "eval_every": 8_000, "checkpoint_every": 24_000}
     config = resolve_train_config("cartpole_balance", "fasttd3", flags=flags)
     trainer = Trainer(config, tmp_path, progress=False)
-    untrained = trainer.evaluator.returns(trainer.agent.act, trainer.evaluator_rng(0)).mean()
+    untrained = trainer.evaluator.returns(
+        on_jax_arrays(trainer.agent.act, trainer.device), trainer.evaluator_rng(0)
+    ).mean()
     evals = trainer.run()
     assert max(p.mean_return for p in evals) > untrained + 20, (untrained, evals)
 

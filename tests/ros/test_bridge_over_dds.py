@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import yaml
 
-from sim2real.runtime import load_robot_spec
 from sim2real_ros.policy_bridge import DAMP_DELIVERY_TIMEOUT_S
+from sim2real_runtime import load_robot_spec
 from tests.ros.conftest import CARTPOLE_POLICY, CARTPOLE_YAML, QUADRUPED_YAML, ROOT
 
 CARTPOLE = {"robot": "cartpole", "robot_yaml": CARTPOLE_YAML, "policy": CARTPOLE_POLICY}
@@ -57,7 +57,7 @@ def active_quadruped(launch, probe, policy, extra=None):
     spec = load_robot_spec(QUADRUPED_YAML)
     arguments = {"robot": "quadruped", "robot_yaml": QUADRUPED_YAML, "policy": policy}
     bridge = launch("bridge.launch.py", "policy_bridge", arguments, {"startup_duration_s": 0.2, **(extra or {})})
-    probe.play_robot(list(spec.joint_names), spec.column("default"), np.zeros(len(spec.joints)))
+    probe.play_robot(list(spec.joint_names), spec.column("default"), np.zeros(len(spec.joint_names)))
     probe.robot_imu = UPRIGHT
     bring_to_active(probe, bridge)
     return bridge

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from sim2real.bench.bridge_bench import cpu_load
-from sim2real.runtime import read_contract
+from sim2real_runtime import read_contract
 from tests.ros.conftest import CARTPOLE_POLICY, QUADRUPED_WALKING_POLICY, QUADRUPED_YAML, ROOT
 from tests.ros.ros_graph import ros_environment
 from tests.ros.test_bridge_over_dds import CARTPOLE, CARTPOLE_JOINTS, bring_to_active

@@ -3,8 +3,8 @@
 import numpy as np
 from sensor_msgs.msg import Imu, JointState
 
-from sim2real.runtime import JointCommand
 from sim2real_ros.messages import COMMAND_COLUMNS, command_message, command_rows, imu_reading, joint_arrays
+from sim2real_runtime import JointCommand
 
 
 def test_a_command_round_trips_through_its_labelled_joints_by_five_layout():

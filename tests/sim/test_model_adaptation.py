@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from mujoco.mjx._src import collision_driver
 
-from sim.errors import ConfigError
 from sim.mjx_import import mjx
 from sim.mjx_limits import self_colliding_bodies
 from sim.pd import JointPD, pd_physics
 from sim.robot import load_robot
 from sim.terrain import TerrainConfig, robot_on_terrain
-from sim2real.runtime.state import JointCommand
 from sim2real.sim2sim.mujoco_robot import MujocoRobot
+from sim2real_runtime.errors import ConfigError
+from sim2real_runtime.state import JointCommand
 from tests.cli_runner import in_process, one_line_error
 
 LEGS = {"fl": (0.12, 0.08), "fr": (0.12, -0.08), "hl": (-0.12, 0.08), "hr": (-0.12, -0.08)}
@@ -243,7 +243,7 @@ def test_actuators_that_cannot_carry_a_joint_torque_are_refused_one_line_each(ca
 
 
 def test_the_runtime_asks_for_the_effort_limit_a_servo_yaml_omits(servo_dog):
-    from sim2real.runtime import RobotSpecError, load_robot_spec
+    from sim2real_runtime import RobotSpecError, load_robot_spec
 
     with pytest.raises(RobotSpecError) as caught:
         load_robot_spec(servo_dog)

@@ -2,9 +2,9 @@
 
 import pytest
 
-from sim.errors import ConfigError
 from sim.observation import ObservationLayout, ObservationTerm
 from sim.robot import load_robot
+from sim2real_runtime.errors import ConfigError
 
 CART = ObservationTerm("cart", "joint_pos", ("slider",))
 

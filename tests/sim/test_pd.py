@@ -11,8 +11,8 @@ import pytest
 from sim.mjx_import import mjx
 from sim.pd import JointPD, pd_physics, pd_torque
 from sim.robot import load_robot
-from sim2real.runtime.state import JointCommand
 from sim2real.sim2sim.mujoco_robot import MujocoRobot
+from sim2real_runtime.state import JointCommand
 
 SUBSTEPS = 10
 MJCF = """

@@ -8,9 +8,9 @@ import mujoco
 import pytest
 
 from sim.assets import shipped_robot_names
-from sim.errors import ConfigError
 from sim.robot import load_robot
 from sim2real.cli import main
+from sim2real_runtime.errors import ConfigError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 MALFORMED_ROBOTS = sorted((DATA / "malformed_robots").glob("*.yaml"))

@@ -13,8 +13,8 @@ import pytest
 from sim.assets import shipped_robot_names
 from sim.robot import load_robot
 from sim.robot_pose import home_qpos, measure_robot
-from sim2real.runtime.state import JointCommand
 from sim2real.sim2sim.mujoco_robot import MujocoRobot
+from sim2real_runtime.state import JointCommand
 
 
 @dataclass(frozen=True)

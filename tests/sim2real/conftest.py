@@ -10,8 +10,8 @@ from policies.agent import OffPolicyAgent
 from policies.train_config import resolve_train_config
 from policies.trainer import build_agent
 from sim.env import MjxEnv
-from sim2real.export import DeployedPolicy, build_contract, write_onnx
-from sim2real.runtime.contract import CONTRACT_KEY
+from sim2real.export import build_contract, write_onnx
+from sim2real_runtime.contract import CONTRACT_KEY
 from tasks.registry import is_task_yaml, make_env, task_yaml_overrides
 from tests.cli_runner import sim2real
 
@@ -50,7 +50,7 @@ def export_fresh_agent(algo: str, folder: Path, task: str = "cartpole_balance", 
     agent.eval()
     contract = build_contract(env, agent.actor.bound.numpy(), {"task": task, "algo": algo}, overrides)
     path = write_onnx(
-        DeployedPolicy(agent), contract.observation_size, {CONTRACT_KEY: contract.to_json()}, folder / f"{algo}.onnx"
+        agent.deployable(), contract.observation_size, {CONTRACT_KEY: contract.to_json()}, folder / f"{algo}.onnx"
     )
     return ExportedAgent(env, agent, path)
 

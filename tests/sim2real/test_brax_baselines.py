@@ -9,7 +9,6 @@ import onnxruntime
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from sim.errors import ConfigError
 from sim2real.baselines.brax_agents import (
     BRAX_ALGOS,
     BRAX_BASELINES,
@@ -27,6 +26,7 @@ from sim2real.baselines.brax_agents import (
     wrap_for_brax,
 )
 from sim2real.export import export_run
+from sim2real_runtime.errors import ConfigError
 from tasks.registry import make_env
 
 EPISODE = 50

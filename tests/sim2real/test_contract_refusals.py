@@ -7,10 +7,11 @@ import onnx
 import pytest
 import torch
 
-from sim2real.export import DeployedPolicy, build_contract, write_onnx
-from sim2real.runtime.contract import CONTRACT_KEY, PolicyContract
-from sim2real.runtime.errors import ContractError
-from sim2real.runtime.robot_spec import RobotSpec
+from sim2real.export import build_contract, write_onnx
+from sim2real_runtime.contract import CONTRACT_KEY, PolicyContract
+from sim2real_runtime.errors import ContractError
+from sim2real_runtime.robot_schema import RobotConfig
+from sim2real_runtime.robot_spec import RobotSpec
 from tests.cli_runner import in_process, one_line_error
 
 
@@ -76,6 +77,8 @@ def test_sim2sim_refuses_a_policy_that_does_not_fit_in_one_line_naming_the_misma
 def two_joint_spec(**changes):
     data = {
         "name": "biped",
+        "mjcf": "biped.xml",
+        "base_body": "pelvis",
         "control": "position",
         "action_scale": 0.25,
         "control_dt": 0.02,
@@ -100,7 +103,7 @@ def two_joint_spec(**changes):
             },
         ],
     } | changes
-    return RobotSpec.from_mapping(data, "biped.yaml")
+    return RobotSpec(RobotConfig.model_validate(data), "biped.yaml")
 
 
 def two_joint_contract(**changes):
@@ -171,7 +174,7 @@ def test_a_contract_that_contradicts_itself_is_refused_on_read():
 
 
 def test_a_policy_that_outputs_nan_is_damped_and_sim2sim_reports_it(fresh_policy, short_task, tmp_path, capsys):
-    policy = DeployedPolicy(fresh_policy.agent)
+    policy = fresh_policy.agent.deployable()
     with torch.no_grad():
         policy.actor.head.bias.fill_(float("nan"))
     contract = build_contract(fresh_policy.env, np.ones(1), {"task": "cartpole_balance"})

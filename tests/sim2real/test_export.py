@@ -8,10 +8,14 @@ import onnx
 import pytest
 import torch
 
-from sim2real.runtime.contract import CONTRACT_KEY
-from sim2real.runtime.policy_runner import PolicyRunner, read_contract
+from policies.checkpoint import CHECKPOINT_NAME
+from policies.runs import load_run
+from sim2real.training import TrainRequest, prepare_training
+from sim2real_runtime.contract import CONTRACT_KEY
+from sim2real_runtime.errors import ConfigError
+from sim2real_runtime.policy_runner import PolicyRunner, read_contract
 from tests.cli_runner import in_process, one_line_error
-from tests.sim2real.conftest import export_fresh_agent
+from tests.sim2real.conftest import TINY, export_fresh_agent
 
 OBSERVATIONS = 1000
 
@@ -81,3 +85,32 @@ def test_export_refuses_bad_destinations_in_one_line_and_leaves_no_file(tiny_run
         assert not out.exists()
     assert not list(tmp_path.rglob("*.tmp"))
     assert "no such run folder" in one_line_error(in_process(capsys, "export", tmp_path / "nothing"))
+
+
+def test_export_reads_the_policy_alone_from_a_checkpoint_whose_replay_buffer_is_tens_of_mb(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    flags = {"learner": {"buffer_steps": 100_000}}
+    trainer = prepare_training(TrainRequest("cartpole_balance", "fasttd3", flags, TINY, run_dir, False, False))
+    for _ in range(12):  # past learning_starts: the optimizers hold state too
+        trainer.train_iteration()
+    assert trainer.agent.updates > 0
+    trainer.save()
+    checkpoint = run_dir / CHECKPOINT_NAME
+    with checkpoint.open("rb") as handle:
+        header = handle.readline()
+    policy_end = len(header) + int(header.split()[2])  # the policy archive comes first, the training state after
+    size = checkpoint.stat().st_size
+    assert size > 40_000_000 and policy_end < 100_000
+    assert in_process(capsys, "export", run_dir, "--out", tmp_path / "intact.onnx").returncode == 0
+    with checkpoint.open("r+b") as handle:  # zero the training state: replay buffer, optimizers, env state
+        handle.seek(policy_end)
+        handle.write(bytes(size - policy_end))
+    with pytest.raises(ConfigError, match="corrupt"):
+        load_run(run_dir)  # what resuming reads is gone
+    exported = in_process(capsys, "export", run_dir, "--out", tmp_path / "wiped.onnx")
+    assert exported.returncode == 0, exported.stderr
+    obs = np.random.default_rng(0).normal(0.0, 3.0, size=(100, 5)).astype(np.float32)
+    wiped, intact = PolicyRunner(tmp_path / "wiped.onnx"), PolicyRunner(tmp_path / "intact.onnx")
+    assert np.array_equal(wiped.act(obs), intact.act(obs)) and np.abs(intact.act(obs)).max() > 1e-3
+    evaluated = in_process(capsys, "eval", run_dir, "--episodes", "2", "--json")
+    assert evaluated.returncode == 0, evaluated.stderr

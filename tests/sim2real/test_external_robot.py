@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from sim.assets import ROBOTS_DIR
-from sim2real.runtime.policy_runner import read_contract
+from sim2real_runtime.policy_runner import read_contract
 from tests.cli_runner import in_process
 from tests.sim2real.test_train_cli import TINY
 from tests.sim2real.video.mp4_checks import assert_browser_playable, decode

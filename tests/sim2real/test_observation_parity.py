@@ -8,9 +8,9 @@ from sim.mjx_import import mjx
 from sim.observation import TERM_KINDS, ObservationLayout, ObservationTerm
 from sim.robot import load_robot
 from sim2real.export import build_contract
-from sim2real.runtime.contract import ObservationTermSpec, PolicyContract
-from sim2real.runtime.observation import ObservationBuilder
 from sim2real.sim2sim.mujoco_robot import MujocoRobot
+from sim2real_runtime.contract import ObservationTermSpec, PolicyContract
+from sim2real_runtime.observation import ObservationBuilder
 from tasks.registry import make_env, task_names
 from tests.robot_states import random_states
 

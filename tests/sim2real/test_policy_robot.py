@@ -7,11 +7,11 @@ import json
 import pytest
 
 from sim.assets import ASSETS_DIR, ROBOTS_DIR
-from sim2real.runtime.contract import PolicyContract
-from sim2real.runtime.errors import ContractError
-from sim2real.runtime.origin import exported_robot_yaml, file_sha256
-from sim2real.runtime.policy_runner import read_contract
 from sim2real.sim2sim.task_env import policy_env
+from sim2real_runtime.contract import PolicyContract
+from sim2real_runtime.errors import ContractError
+from sim2real_runtime.origin import exported_robot_yaml, file_sha256
+from sim2real_runtime.policy_runner import read_contract
 from tests.cli_runner import in_process, one_line_error
 from tests.sim2real.conftest import export_fresh_agent
 from tests.sim2real.test_contract_refusals import rewritten

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import onnx
 
-from sim2real.runtime.contract import CONTRACT_KEY
+from sim2real_runtime.contract import CONTRACT_KEY
 from tests.cli_runner import sim2real
 
 SHIPPED = Path(__file__).resolve().parents[2] / "assets" / "policies" / "quadruped_joystick_flat.onnx"

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from sim.robot import load_robot
-from sim2real.runtime.state import JointCommand
 from sim2real.sim2sim.mujoco_robot import MujocoRobot, SensorNoise
+from sim2real_runtime.state import JointCommand
 from tests.cli_runner import in_process, sim2real
 
 

@@ -10,9 +10,9 @@ from sim.task_goal import LearningGoal, TaskGoal
 from sim2real.baselines.brax_agents import _EvalRecorder
 from sim2real.bench.learn_bench import LearnGoal, goal_for
 from sim2real.export import build_contract
-from sim2real.runtime.contract import PolicyContract
-from sim2real.runtime.errors import ContractError
-from sim2real.runtime.policy_runner import read_contract
+from sim2real_runtime.contract import PolicyContract
+from sim2real_runtime.errors import ContractError
+from sim2real_runtime.policy_runner import read_contract
 from tasks.registry import get_task, make_env
 from tests.cli_runner import in_process, one_line_error
 

@@ -186,12 +186,15 @@ def test_a_truncated_or_corrupt_checkpoint_gives_one_line(tiny_run, tmp_path):
     truncated.mkdir()
     (truncated / "checkpoint.pt").write_bytes(data[: len(data) // 2])
     assert "truncated" in one_line_error(sim2real("eval", truncated))
-    corrupt = tmp_path / "corrupt"
-    corrupt.mkdir()
-    flipped = bytearray(data)
-    flipped[len(data) // 2] ^= 0xFF
-    (corrupt / "checkpoint.pt").write_bytes(bytes(flipped))
-    assert "corrupt" in one_line_error(sim2real("eval", corrupt))
+    header = data[: data.index(b"\n") + 1]
+    policy_end = len(header) + int(header.split()[2])  # eval reads the policy archive, a resume everything after it too
+    for at, command in ((policy_end - 1, ["eval"]), (len(data) - 1, ["train", "--resume", "--run-dir"])):
+        corrupt = tmp_path / f"corrupt-at-{at}"
+        corrupt.mkdir()
+        flipped = bytearray(data)
+        flipped[at] ^= 0xFF
+        (corrupt / "checkpoint.pt").write_bytes(bytes(flipped))
+        assert "corrupt" in one_line_error(sim2real(*command, corrupt))
     assert "no such run folder" in one_line_error(sim2real("eval", tmp_path / "missing"))
 
 

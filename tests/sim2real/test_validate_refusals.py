@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from sim.assets import robot_yaml_path
-from sim.yaml_io import MAX_YAML_BYTES
+from sim2real_runtime.yaml_io import MAX_YAML_BYTES
 from tests.cli_runner import in_process, one_line_error
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -185,5 +185,5 @@ def test_a_50_hz_task_on_a_robot_yaml_declaring_100_hz_is_refused_in_one_line_na
     result = in_process(capsys, command, *args)
     line = one_line_error(result)
     assert result.returncode == 2 and str(task) in line and str(robot) in line, line
-    assert "ctrl_dt" in line and "0.02 s (50 Hz)" in line and "0.01 s (100 Hz)" in line, line
+    assert "control_dt" in line and "0.02 s (50 Hz)" in line and "0.01 s (100 Hz)" in line, line
     assert not (tmp_path / "run").exists()

@@ -105,4 +105,4 @@ def test_one_mjx_step_matches_one_mujoco_c_step(env):
 def test_cartpole_tasks_default_to_thousand_step_episodes_at_ten_ms():
     for task in ("cartpole_balance", "cartpole_swingup"):
         config = get_task(task).config()
-        assert (config.episode_length, config.ctrl_dt) == (1000, 0.01)
+        assert (config.episode_length, config.control_dt) == (1000, 0.01)

@@ -10,10 +10,10 @@ import mujoco
 import numpy as np
 import pytest
 
-from sim.errors import ConfigError
 from sim.robot_pose import home_qpos
 from sim.terrain_grid import grid_height_at, grid_heights, tile_centers
 from sim2real.sim2sim.scoring import TaskScorer
+from sim2real_runtime.errors import ConfigError
 from tasks.registry import get_task, load_task_yaml, make_env, make_evaluation_env
 
 

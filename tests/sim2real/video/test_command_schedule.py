@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from sim.errors import ConfigError
-from sim2real.runtime.policy_runner import read_contract
 from sim2real.sim2sim.command_schedule import parse_schedule
 from sim2real.video.sources import RuntimeSource
+from sim2real_runtime.errors import ConfigError
+from sim2real_runtime.policy_runner import read_contract
 from tasks.registry import make_env
 from tests.cli_runner import in_process, one_line_error
 from tests.sim2real.video.mp4_checks import leftovers

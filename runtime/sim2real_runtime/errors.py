@@ -1,4 +1,4 @@
-"""User-facing configuration errors: one line each, naming the file, the field and the fix."""
+"""User-facing errors, one line each naming the culprit and the fix: problems in files, and runtime refusals."""
 
 from __future__ import annotations
 
@@ -32,3 +32,19 @@ class ConfigError(Exception):
     def single(cls, file: str | Path, field: str, message: str) -> ConfigError:
         """Build an error holding one problem."""
         return cls([Problem(str(file), field, message)])
+
+
+class RefusalError(Exception):
+    """The runtime refuses to run: a policy, contract or robot description does not fit (one-line message)."""
+
+
+class ContractError(RefusalError):
+    """A policy contract is missing, malformed, or does not match the robot or task it is run on."""
+
+
+class RobotSpecError(RefusalError):
+    """A robot YAML cannot drive the robot: unreadable, invalid, or missing a value the runtime needs."""
+
+
+class MissingInputError(RefusalError):
+    """The robot state lacks a joint or sensor reading the policy needs."""

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim2real.runtime.robot_spec import RobotSpec
-from sim2real.runtime.state import ImuReading, JointCommand
+from sim2real_runtime.robot_spec import RobotSpec
+from sim2real_runtime.state import ImuReading, JointCommand
 
 
 @dataclass(frozen=True)

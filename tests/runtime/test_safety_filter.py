@@ -18,11 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim2real.runtime.robot_spec import RobotSpec, load_robot_spec
-from sim2real.runtime.safety import SafetyConfig, SafetyFilter
-from sim2real.runtime.state import ImuReading, JointCommand
+from sim2real_runtime.robot_schema import RobotConfig
+from sim2real_runtime.robot_spec import RobotSpec, load_robot_spec
+from sim2real_runtime.safety import SafetyConfig, SafetyFilter
+from sim2real_runtime.state import ImuReading, JointCommand
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 CONTROL_DT = 0.02
 
 JOINTS = [
@@ -38,7 +39,7 @@ N = len(JOINTS)
 
 
 def robot_mapping(joints: list[tuple] = JOINTS, control: str = "position") -> dict:
-    """A robot-YAML-like mapping for :meth:`RobotSpec.from_mapping`."""
+    """The fields of a robot YAML for a test robot."""
     rows = [
         {
             "name": name,
@@ -51,10 +52,18 @@ def robot_mapping(joints: list[tuple] = JOINTS, control: str = "position") -> di
         }
         for name, limits, default, kp, kd, effort, velocity in joints
     ]
-    return {"name": "testbot", "control": control, "action_scale": 0.25, "control_dt": CONTROL_DT, "joints": rows}
+    return {
+        "name": "testbot",
+        "mjcf": "testbot.xml",
+        "base_body": "base",
+        "control": control,
+        "action_scale": 0.25,
+        "control_dt": CONTROL_DT,
+        "joints": rows,
+    }
 
 
-SPEC = RobotSpec.from_mapping(robot_mapping(), "testbot.yaml")
+SPEC = RobotSpec(RobotConfig.model_validate(robot_mapping()), "testbot.yaml")
 LOWER = SPEC.column("lower")
 UPPER = SPEC.column("upper")
 CENTER = 0.5 * (LOWER + UPPER)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim2real.runtime.contract import ObservationTermSpec, PolicyContract
-from sim2real.runtime.errors import MissingInputError
-from sim2real.runtime.joint_map import JointMap
-from sim2real.runtime.state import ImuReading, RobotState
+from sim2real_runtime.contract import ObservationTermSpec, PolicyContract
+from sim2real_runtime.errors import MissingInputError
+from sim2real_runtime.joint_map import JointMap
+from sim2real_runtime.state import ImuReading, RobotState
 
 
 @dataclass(frozen=True)

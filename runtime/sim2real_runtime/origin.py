@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim2real.runtime.errors import ContractError
+from sim2real_runtime.errors import ContractError
 
 
 @dataclass(frozen=True)

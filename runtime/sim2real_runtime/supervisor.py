@@ -31,10 +31,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim2real.runtime.controller import Controller
-from sim2real.runtime.errors import MissingInputError
-from sim2real.runtime.joint_map import JointMap
-from sim2real.runtime.state import ImuReading, JointCommand, RobotState
+from sim2real_runtime.controller import Controller
+from sim2real_runtime.errors import MissingInputError
+from sim2real_runtime.joint_map import JointMap
+from sim2real_runtime.state import ImuReading, JointCommand, RobotState
 
 
 class Mode(enum.StrEnum):

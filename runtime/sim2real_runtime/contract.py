@@ -3,7 +3,7 @@
 The contract names the robot, its joints in policy order with default pose, action scale and bounds and
 PD gains, the control period, the ordered observation terms (see ``sim.observation`` for their formulas)
 and the command (its kind and ranges), plus where the policy came from (task, algorithm, config hash, git sha)
-and, from schema 2 on, the robot files it was exported with (:class:`~sim2real.runtime.origin.PolicyOrigin`).
+and, from schema 2 on, the robot files it was exported with (:class:`~sim2real_runtime.origin.PolicyOrigin`).
 Consumers check it against the robot YAML with :meth:`PolicyContract.mismatches` and refuse to run on any
 mismatch. Schema 1 contracts (no robot files) and schemas 1-2 (no command kind: it is read from the command's
 observation term) still load.
@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from sim2real.runtime.errors import ContractError
-from sim2real.runtime.origin import PolicyOrigin
-from sim2real.runtime.robot_spec import RobotSpec
+from sim2real_runtime.errors import ContractError
+from sim2real_runtime.origin import PolicyOrigin
+from sim2real_runtime.robot_spec import RobotSpec
 
 CONTRACT_KEY = "sim2real.policy_contract"
 """The ``metadata_props`` key that holds the contract JSON."""

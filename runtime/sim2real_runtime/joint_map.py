@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim2real.runtime.errors import MissingInputError
+from sim2real_runtime.errors import MissingInputError
 
 
 class JointMap:

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim2real.runtime import Controller, ImuReading, PolicyRunner, SafetyConfig, SafetyFilter, load_robot_spec
-from sim2real.runtime.supervisor import Mode, Supervisor, SupervisorConfig
+from sim2real_runtime import Controller, ImuReading, PolicyRunner, SafetyConfig, SafetyFilter, load_robot_spec
+from sim2real_runtime.supervisor import Mode, Supervisor, SupervisorConfig
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 QUADRUPED = load_robot_spec(ROOT / "assets" / "robots" / "quadruped" / "robot.yaml")
 CARTPOLE = load_robot_spec(ROOT / "assets" / "robots" / "cartpole" / "robot.yaml")
 CARTPOLE_POLICY = ROOT / "assets" / "policies" / "cartpole_balance.onnx"

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim2real.runtime.errors import MissingInputError
-from sim2real.runtime.policy_runner import PolicyRunner
-from sim2real.runtime.safety import SafetyFilter
-from sim2real.runtime.state import JointCommand, RobotState
+from sim2real_runtime.errors import MissingInputError
+from sim2real_runtime.policy_runner import PolicyRunner
+from sim2real_runtime.safety import SafetyFilter
+from sim2real_runtime.state import JointCommand, RobotState
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""Noise-free evaluation on envs separate from the training envs."""
+"""Noise-free evaluation on envs separate from the training envs, on plain arrays.
+
+A policy here maps a batch of actor observations (a JAX array) to actions (any array JAX takes: numpy, JAX):
+an ONNX runner in sim2sim, a Brax network, or a torch module behind :func:`policies.env_bridge.on_jax_arrays`.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import jax
+import jax.numpy as jnp
 import numpy as np
-import torch
+from numpy.typing import ArrayLike
 
-from policies.env_bridge import to_jax, to_torch
 from sim.batched import BatchedEnv
+
+ArrayPolicy = Callable[[jax.Array], ArrayLike]
+"""Actor observations ``(envs, obs)`` -> deterministic actions ``(envs, actions)``."""
 
 
 @dataclass(frozen=True)
@@ -28,16 +35,15 @@ class Episodes:
 class Evaluator:
     """Plays one episode in each of ``num_envs`` eval envs with a deterministic policy."""
 
-    def __init__(self, batched: BatchedEnv, device: torch.device) -> None:
+    def __init__(self, batched: BatchedEnv) -> None:
         self.batched = batched
-        self.device = device
         self._reset = jax.jit(batched.reset)
         self._step = jax.jit(batched.step)
         self.max_steps = batched.env.config.episode_length
 
     def episodes(
         self,
-        policy: Callable[[torch.Tensor], torch.Tensor],
+        policy: ArrayPolicy,
         rng: jax.Array,
         on_step: Callable[[int], None] | None = None,
     ) -> Episodes:
@@ -51,8 +57,7 @@ class Evaluator:
         returns, lengths = np.zeros(num_envs), np.zeros(num_envs)
         sums = {name.removeprefix("reward/"): np.zeros(num_envs) for name in state.metrics}
         for step in range(self.max_steps):
-            action = policy(to_torch(state.obs["actor"], self.device))
-            state = self._step(state, to_jax(action))
+            state = self._step(state, jnp.asarray(policy(state.obs["actor"])))
             if on_step is not None:
                 on_step(step + 1)
             running = ~finished
@@ -68,6 +73,6 @@ class Evaluator:
         steps = np.maximum(lengths, 1)
         return Episodes(returns, lengths, {name: total / steps for name, total in sums.items()})
 
-    def returns(self, policy: Callable[[torch.Tensor], torch.Tensor], rng: jax.Array) -> np.ndarray:
+    def returns(self, policy: ArrayPolicy, rng: jax.Array) -> np.ndarray:
         """Each env's return over its first episode."""
         return self.episodes(policy, rng).returns

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from sim2real.runtime.contract import INPUT_NAME, OUTPUT_NAME, PolicyContract, contract_of_session
-from sim2real.runtime.errors import ContractError
-from sim2real.runtime.joint_map import JointMap
-from sim2real.runtime.observation import ObservationBuilder
-from sim2real.runtime.robot_spec import RobotSpec
-from sim2real.runtime.state import JointCommand, RobotState
+from sim2real_runtime.contract import INPUT_NAME, OUTPUT_NAME, PolicyContract, contract_of_session
+from sim2real_runtime.errors import ContractError
+from sim2real_runtime.joint_map import JointMap
+from sim2real_runtime.observation import ObservationBuilder
+from sim2real_runtime.robot_spec import RobotSpec
+from sim2real_runtime.state import JointCommand, RobotState
 
 
 def single_thread_session(path: str | Path) -> ort.InferenceSession:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Strict, ValidationError
 
-from sim.errors import ConfigError, Problem
+from sim2real_runtime.errors import ConfigError, Problem
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

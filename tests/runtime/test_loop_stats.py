@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from sim2real.runtime.loop_stats import LoopStats
+from sim2real_runtime.loop_stats import LoopStats
 
 
 def test_summary_gives_numpys_percentiles_over_the_last_window_samples():
