@@ -75,6 +75,7 @@ PARAMETERS: dict[str, object] = {
     "command_interface": "joint_commands",
     "diagnostics_period_s": 0.5,
     "stats_file": "",
+    "rehearsal_lead_s": 0.001,
     **realtime.PARAMETERS,
 }
 """Every parameter with its default (see the README for what each does)."""
@@ -102,6 +103,11 @@ def _check_parameters(values: dict[str, object]) -> None:
     stats = Path(str(values["stats_file"]))
     if values["stats_file"] and not stats.parent.is_dir():
         raise ParameterError(f"parameter 'stats_file': folder {stats.parent} does not exist; create it or change it")
+    if not 0 <= values["rehearsal_lead_s"] < 0.5:
+        raise ParameterError(
+            f"parameter 'rehearsal_lead_s' is {values['rehearsal_lead_s']}; give 0 (off) or a lead of a few ms, "
+            "under the control period"
+        )
     if values["command_interface"] not in COMMAND_INTERFACES:
         raise ParameterError(
             f"parameter 'command_interface' is {values['command_interface']!r}; "
@@ -172,15 +178,25 @@ class PolicyBridge(Node):
         self.last_tick: SupervisorTick | None = None
         self.last_period_s = float("nan")
         self._loop_message: Float64MultiArray | JointState | None = None
+        self._rehearsal_message: Float64MultiArray | JointState | None = None
         self._published_mode: Mode | None = None
         self._last_tick_start: float | None = None
         self._publish_mode(self.supervisor.mode)
         steady = Clock(clock_type=ClockType.STEADY_TIME)
         self.create_timer(float(values["diagnostics_period_s"]), self._publish_diagnostics, clock=steady)
+        lead = float(values["rehearsal_lead_s"])
+        rehearsing = 0 < lead <= self.period / 2  # a fast loop (1 kHz) has no idle time to go cold in
         self.loop = realtime.PeriodicThread(
-            "control", self.period, self._tick, scheduling, self.get_logger().error, stop
+            "control",
+            self.period,
+            self._tick,
+            scheduling,
+            self.get_logger().error,
+            stop,
+            self._rehearse if rehearsing else None,
+            lead,
         )
-        how = self.loop.start()
+        how = self.loop.start() + (f", each tick rehearsed {1000 * lead:g} ms ahead" if rehearsing else "")
         self.get_logger().info(
             f"{contract.task} policy for {robot.name} at {1.0 / self.period:g} Hz ({how}); mode {self.supervisor.mode}"
         )
@@ -259,6 +275,16 @@ class PolicyBridge(Node):
         return serve
 
     # ---- the control tick -------------------------------------------------------------------------------
+
+    def _rehearse(self) -> None:
+        """Rehearse the coming tick on the latest state, on the loop thread (see ``Controller.rehearse``).
+
+        The rehearsed command fills a message of the rehearsal's own, never published, so that code is warm too.
+        """
+        with self.lock:
+            command = self.supervisor.rehearse(self._now())
+        if command is not None:
+            self._rehearsal_message = self._message(command, self._rehearsal_message)
 
     def _tick(self, due: float) -> None:
         """One control period, on the loop thread: ``due`` is its deadline (monotonic seconds).

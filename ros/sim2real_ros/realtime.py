@@ -107,6 +107,8 @@ class PeriodicThread:
         settings: RealtimeSettings,
         log_error: Callable[[str], object],
         stop: StopRequest,
+        rehearse: Callable[[], None] | None = None,
+        rehearsal_lead_s: float = 0.0,
     ) -> None:
         self.name = name
         self.period = period
@@ -114,6 +116,9 @@ class PeriodicThread:
         self.settings = settings
         self.log_error = log_error
         self.stop_request = stop
+        self.rehearse = rehearse
+        """Called ``rehearsal_lead_s`` before each deadline (warming what the tick will run), if given."""
+        self.rehearsal_lead_s = rehearsal_lead_s
         self.scheduling = ""
         """What :func:`apply_to_this_thread` said, once the thread runs."""
         self._started = threading.Event()
@@ -148,6 +153,10 @@ class PeriodicThread:
         try:
             while not self._stopping:
                 due = start + deadline * self.period
+                early = due - self.rehearsal_lead_s - time.monotonic()
+                if self.rehearse is not None and early > 0:
+                    time.sleep(early)
+                    self.rehearse()
                 delay = due - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)

@@ -144,6 +144,14 @@ class PolicyRunner:
             return JointCommand(self._default + self._scale * action, zeros, self._kp.copy(), self._kd.copy(), zeros)
         return JointCommand(position.copy(), zeros, zeros.copy(), zeros.copy(), self._scale * action)
 
+    def memory(self) -> tuple[np.ndarray, int]:
+        """What a step changes in the runner (last action, step count), for :meth:`recall`."""
+        return self.last_action, self.steps
+
+    def recall(self, memory: tuple[np.ndarray, int]) -> None:
+        """Put back what :meth:`memory` returned, forgetting every step since."""
+        self.last_action, self.steps = memory
+
     def step(self, state: RobotState, command: np.ndarray | None = None) -> PolicyStep:
         """One tick: observation, inference, PD command; the action becomes the next tick's last action."""
         position, _ = self.measured(state)

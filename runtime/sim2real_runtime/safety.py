@@ -98,6 +98,14 @@ class SafetyFilter:
         self.fault = None
         self._previous = None
 
+    def memory(self) -> tuple[str | None, np.ndarray | None]:
+        """What a command changes in the filter (the latch and the last target), for :meth:`recall`."""
+        return self.fault, self._previous
+
+    def recall(self, memory: tuple[str | None, np.ndarray | None]) -> None:
+        """Put back what :meth:`memory` returned, forgetting every command since."""
+        self.fault, self._previous = memory
+
     def _measured_fault(self, position: np.ndarray, velocity: np.ndarray) -> str | None:
         """Why a measured joint state cannot be trusted, or None."""
         if np.shape(position) != self.lower.shape or np.shape(velocity) != self.lower.shape:

@@ -235,6 +235,16 @@ class Supervisor:
             outgoing = self.controller.safety.damping()
         return SupervisorTick(outgoing, self.mode, self.fault, inference_s, stale, command, self.state_age(now))
 
+    def rehearse(self, now: float) -> JointCommand | None:
+        """In ACTIVE, rehearse the coming tick's controller work on the latest state (``Controller.rehearse``).
+
+        Returns the rehearsed command, which nothing remembers; None outside ACTIVE.
+        """
+        if self.mode is not Mode.ACTIVE or self._joints is None:
+            return None
+        command, _ = self._command_now(now)
+        return self.controller.rehearse(self._state(), command).command
+
     def state_age(self, now: float) -> float:
         """Seconds since the last joint state (inf before the first)."""
         return math.inf if self._joints is None else now - self._joints[0]

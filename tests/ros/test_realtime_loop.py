@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import math
 import os
 import sys
 import time
@@ -99,3 +100,31 @@ def test_where_real_time_priority_is_not_permitted_the_loop_runs_at_normal_prior
 def test_real_time_parameters_out_of_range_are_refused_naming_the_parameter(values, named):
     with pytest.raises(ParameterError, match=named):
         realtime.RealtimeSettings.from_parameters(values)
+
+
+def test_each_tick_is_rehearsed_its_lead_before_the_deadline_and_the_tick_still_runs_on_time():
+    lead = 0.003
+    events: list[tuple[str, float, float]] = []
+    dues: list[float] = []
+    stop = StopRequest()
+
+    def tick(due: float) -> None:
+        dues.append(due)
+        events.append(("tick", due, time.monotonic()))
+
+    def rehearse() -> None:
+        events.append(("rehearse", math.nan, time.monotonic()))
+
+    loop = realtime.PeriodicThread("test", PERIOD, tick, NORMAL, print, stop, rehearse, lead)
+    loop.start()
+    while len(dues) < 10:
+        time.sleep(PERIOD)
+    loop.stop()
+    kinds = [kind for kind, _, _ in events]
+    first = kinds.index("tick")
+    assert kinds[: first + 1] in (["tick"], ["rehearse", "tick"])  # the first deadline is now: nothing ahead
+    ticks = [i for i, kind in enumerate(kinds) if kind == "tick"][1:]
+    assert all(kinds[i - 1] == "rehearse" for i in ticks), kinds
+    for i in ticks:
+        (_, due, ran), (_, _, rehearsed) = events[i], events[i - 1]
+        assert due - lead - 1e-4 <= rehearsed < due <= ran, (due, rehearsed, ran)  # ahead by the lead, never late
