@@ -106,7 +106,7 @@ def _check_parameters(values: dict[str, object]) -> None:
     if not 0 <= values["rehearsal_lead_s"] < 0.5:
         raise ParameterError(
             f"parameter 'rehearsal_lead_s' is {values['rehearsal_lead_s']}; give 0 (off) or a lead of a few ms, "
-            "under the control period"
+            "such as 0.001 (above half the control period the rehearsal is off by itself)"
         )
     if values["command_interface"] not in COMMAND_INTERFACES:
         raise ParameterError(

@@ -266,6 +266,7 @@ def test_without_robot_yaml_the_bridge_runs_on_the_robot_yaml_the_policy_was_exp
         ("bridge.launch.py", "policy_bridge", {"command_interface": "velocity"}, "command_interface"),
         ("bridge.launch.py", "policy_bridge", {"state_timeout_s": -1.0}, "state_timeout_s"),
         ("bridge.launch.py", "policy_bridge", {"autostart": "sometimes"}, "autostart"),
+        ("bridge.launch.py", "policy_bridge", {"rehearsal_lead_s": -0.001}, "rehearsal_lead_s"),
         ("bridge.launch.py", "policy_bridge", {"robot": ""}, "parameter 'robot' is not set and"),
         ("sim.launch.py", "mujoco_robot", {"drop_probability": 2.0}, "drop_probability"),
         ("sim.launch.py", "mujoco_robot", {"robot": "/nonexistent/robot.yaml"}, "/nonexistent/robot.yaml"),
